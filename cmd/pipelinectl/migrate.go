@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"trustdocs/config"
+	"trustdocs/infra"
+	"trustdocs/store"
+)
+
+func migrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations (River's and ours); safe to run again",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load()
+			if err != nil {
+				return fmt.Errorf("configuration: %w", err)
+			}
+			ctx := cmd.Context()
+			pool, err := infra.OpenPool(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			if err := infra.RunChecks(ctx, []infra.Check{{Name: "postgres", Run: pool.Ping}}, 10*time.Second); err != nil {
+				return fmt.Errorf("database unreachable: %s", infra.Reason(err))
+			}
+			res, err := store.Migrate(ctx, pool)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			for _, v := range res.RiverApplied {
+				fmt.Fprintf(out, "applied river migration %03d\n", v)
+			}
+			for _, f := range res.Applied {
+				fmt.Fprintf(out, "applied %s\n", f)
+			}
+			if len(res.Applied) == 0 && len(res.RiverApplied) == 0 {
+				fmt.Fprintf(out, "schema is current (version %d)\n", res.Version)
+			} else {
+				fmt.Fprintf(out, "schema now at version %d\n", res.Version)
+			}
+			return nil
+		},
+	}
+}

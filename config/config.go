@@ -1,0 +1,273 @@
+// Package config reads trustdocs' settings from environment variables. Every setting has
+// a default that points at the local stack (`make up`), so a developer needs no setup;
+// production sets TRUSTDOCS_STACK=aws and the names it uses.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Stack values: which infrastructure the AWS clients talk to by default.
+const (
+	// StackLocal points every AWS client without an explicit endpoint at the local
+	// emulators on loopback, with the local credential pair and path-style S3.
+	StackLocal = "local"
+	// StackAWS leaves endpoints and credentials to the SDK's usual chain: a real account,
+	// or LocalStack through AWS_ENDPOINT_URL.
+	StackAWS = "aws"
+)
+
+// Local stack defaults; scripts/devstack.sh starts the services on these ports.
+const (
+	LocalSQSEndpoint      = "http://127.0.0.1:4566"
+	LocalSNSEndpoint      = "http://127.0.0.1:4566"
+	LocalS3Endpoint       = "http://127.0.0.1:9000"
+	LocalDynamoDBEndpoint = "http://127.0.0.1:8000"
+	// LocalAccessKey and LocalSecretKey are the emulators' credential pair on loopback
+	// (MinIO's root user); they open nothing outside this machine.
+	LocalAccessKey = "trustdocs"
+	LocalSecretKey = "trustdocs-local"
+)
+
+// Providers whose webhooks the receiver accepts, in the spelling of the URL path.
+var Providers = []string{"docusign", "dropboxsign", "persona", "stripe", "checkr"}
+
+// Config is the whole configuration of every binary. Zero values are never used: Load
+// fills defaults.
+type Config struct {
+	DatabaseURL string
+	Stack       string
+	Region      string
+
+	DocsBucket    string
+	DocsEnv       string
+	RetentionMode string // COMPLIANCE or GOVERNANCE
+	Retention     Retention
+
+	TrustCacheTable string
+
+	CheckoutQueue         string
+	RiskQueue             string
+	WebhookQueue          string
+	DLQSuffix             string
+	MaxReceiveCount       int
+	VisibilityTimeout     time.Duration
+	BookingTopic          string
+	RiskTopic             string
+	PipelineTopic         string
+	S3ForcePathStyle      bool
+	ReceiverAddr          string
+	WorkerAddr            string
+	LogLevel              string
+	WebhookSecrets        map[string][]string
+	ShutdownGrace         time.Duration
+	ConsumerConcurrency   int
+	RiverWorkerConcurrent int
+}
+
+// Retention is an S3 Object Lock default retention: a number of days or of years.
+type Retention struct {
+	Days  int32
+	Years int32
+}
+
+func (r Retention) String() string {
+	if r.Years > 0 {
+		return fmt.Sprintf("%dy", r.Years)
+	}
+	return fmt.Sprintf("%dd", r.Days)
+}
+
+// ParseRetention reads "7y" or "30d".
+func ParseRetention(s string) (Retention, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 2 {
+		return Retention{}, fmt.Errorf("retention %q: want a number and a unit, like 7y or 30d", s)
+	}
+	n, err := strconv.Atoi(s[:len(s)-1])
+	if err != nil || n <= 0 {
+		return Retention{}, fmt.Errorf("retention %q: want a positive number of days or years, like 7y or 30d", s)
+	}
+	switch s[len(s)-1] {
+	case 'y':
+		return Retention{Years: int32(n)}, nil
+	case 'd':
+		return Retention{Days: int32(n)}, nil
+	}
+	return Retention{}, fmt.Errorf("retention %q: unit must be y or d", s)
+}
+
+// Var documents one environment variable; the README's table is written from Vars.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable Load reads, with its default.
+var Vars = []Var{
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable", "PostgreSQL connection string (pgx)"},
+	{"TRUSTDOCS_STACK", StackLocal, "`local`: AWS clients default to the local emulators; `aws`: the SDK's own endpoint and credential chain"},
+	{"AWS_REGION", "us-east-1", "AWS region"},
+	{"AWS_ENDPOINT_URL", "", "one endpoint for every AWS service (LocalStack); the SDK's per-service AWS_ENDPOINT_URL_SQS, _SNS, _S3, _DYNAMODB win over it"},
+	{"DOCS_BUCKET", "docs", "S3 bucket of the signed documents (Object Lock)"},
+	{"DOCS_ENV", "prod", "key prefix inside the bucket: {DOCS_ENV}/packs/{pack_id}/"},
+	{"DOCS_RETENTION_MODE", "COMPLIANCE", "Object Lock default retention mode set by bootstrap (COMPLIANCE or GOVERNANCE)"},
+	{"DOCS_RETENTION", "7y", "Object Lock default retention set by bootstrap, in years (7y) or days (1d)"},
+	{"TRUST_CACHE_TABLE", "trust_cache", "DynamoDB table of the trust cache"},
+	{"CHECKOUT_QUEUE", "checkout", "SQS queue of checkout events"},
+	{"RISK_QUEUE", "risk-windows", "SQS queue of risk, trust and leg-completed events"},
+	{"WEBHOOK_QUEUE", "provider-webhooks", "SQS queue the receiver fills with verified webhooks"},
+	{"DLQ_SUFFIX", "-dlq", "each queue's dead-letter queue is its name plus this suffix"},
+	{"QUEUE_MAX_RECEIVE_COUNT", "5", "receives before SQS moves a message to its DLQ"},
+	{"QUEUE_VISIBILITY_TIMEOUT", "60s", "visibility timeout set on the queues by bootstrap"},
+	{"BOOKING_TOPIC", "booking-events", "SNS topic of booking events"},
+	{"RISK_TOPIC", "risk-events", "SNS topic of risk and trust events"},
+	{"PIPELINE_TOPIC", "pipeline-events", "SNS topic of the events this pipeline publishes"},
+	{"S3_FORCE_PATH_STYLE", "true when TRUSTDOCS_STACK=local", "path-style S3 addressing (MinIO needs it)"},
+	{"RECEIVER_ADDR", "127.0.0.1:8080", "receiver listen address"},
+	{"WORKER_ADDR", "127.0.0.1:9091", "worker health and metrics address"},
+	{"WEBHOOK_SECRET_<PROVIDER>", "", "webhook secrets per provider (DOCUSIGN, DROPBOXSIGN, PERSONA, STRIPE, CHECKR), comma-separated during rotation"},
+	{"CONSUMER_CONCURRENCY", "2", "SQS consumers per queue in the worker"},
+	{"RIVER_WORKERS", "20", "River jobs worked at once per worker process"},
+	{"SHUTDOWN_GRACE", "30s", "how long SIGTERM waits for in-flight work"},
+	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+}
+
+// Load reads the environment, applies defaults and validates the result.
+func Load() (Config, error) { return LoadFrom(os.Getenv) }
+
+// LoadFrom is Load with a custom lookup, for tests.
+func LoadFrom(getenv func(string) string) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	intVar := func(name string, def int) int {
+		v := get(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive integer", name, v))
+		}
+		return n
+	}
+	durVar := func(name string, def time.Duration) time.Duration {
+		v := get(name, def.String())
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration like 30s", name, v))
+		}
+		return d
+	}
+
+	c := Config{
+		DatabaseURL:           get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable"),
+		Stack:                 get("TRUSTDOCS_STACK", StackLocal),
+		Region:                get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
+		DocsBucket:            get("DOCS_BUCKET", "docs"),
+		DocsEnv:               get("DOCS_ENV", "prod"),
+		RetentionMode:         strings.ToUpper(get("DOCS_RETENTION_MODE", "COMPLIANCE")),
+		TrustCacheTable:       get("TRUST_CACHE_TABLE", "trust_cache"),
+		CheckoutQueue:         get("CHECKOUT_QUEUE", "checkout"),
+		RiskQueue:             get("RISK_QUEUE", "risk-windows"),
+		WebhookQueue:          get("WEBHOOK_QUEUE", "provider-webhooks"),
+		DLQSuffix:             get("DLQ_SUFFIX", "-dlq"),
+		MaxReceiveCount:       intVar("QUEUE_MAX_RECEIVE_COUNT", 5),
+		VisibilityTimeout:     durVar("QUEUE_VISIBILITY_TIMEOUT", 60*time.Second),
+		BookingTopic:          get("BOOKING_TOPIC", "booking-events"),
+		RiskTopic:             get("RISK_TOPIC", "risk-events"),
+		PipelineTopic:         get("PIPELINE_TOPIC", "pipeline-events"),
+		ReceiverAddr:          get("RECEIVER_ADDR", "127.0.0.1:8080"),
+		WorkerAddr:            get("WORKER_ADDR", "127.0.0.1:9091"),
+		LogLevel:              strings.ToLower(get("LOG_LEVEL", "info")),
+		ShutdownGrace:         durVar("SHUTDOWN_GRACE", 30*time.Second),
+		ConsumerConcurrency:   intVar("CONSUMER_CONCURRENCY", 2),
+		RiverWorkerConcurrent: intVar("RIVER_WORKERS", 20),
+		WebhookSecrets:        map[string][]string{},
+	}
+
+	ret, err := ParseRetention(get("DOCS_RETENTION", "7y"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("DOCS_RETENTION: %w", err))
+	}
+	c.Retention = ret
+
+	pathStyle := get("S3_FORCE_PATH_STYLE", strconv.FormatBool(c.Stack == StackLocal))
+	if c.S3ForcePathStyle, err = strconv.ParseBool(pathStyle); err != nil {
+		errs = append(errs, fmt.Errorf("S3_FORCE_PATH_STYLE=%q: want true or false", pathStyle))
+	}
+
+	for _, p := range Providers {
+		for _, s := range strings.Split(getenv("WEBHOOK_SECRET_"+strings.ToUpper(p)), ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.WebhookSecrets[p] = append(c.WebhookSecrets[p], s)
+			}
+		}
+	}
+
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return Config{}, joinOneLine(errs)
+	}
+	return c, nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if c.Stack != StackLocal && c.Stack != StackAWS {
+		errs = append(errs, fmt.Errorf("TRUSTDOCS_STACK=%q: want %s or %s", c.Stack, StackLocal, StackAWS))
+	}
+	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		errs = append(errs, errors.New("DATABASE_URL: want a postgres:// URL"))
+	}
+	if c.RetentionMode != "COMPLIANCE" && c.RetentionMode != "GOVERNANCE" {
+		errs = append(errs, fmt.Errorf("DOCS_RETENTION_MODE=%q: want COMPLIANCE or GOVERNANCE", c.RetentionMode))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	if strings.Trim(c.DocsEnv, "/") != c.DocsEnv || c.DocsEnv == "" {
+		errs = append(errs, fmt.Errorf("DOCS_ENV=%q: want a prefix without slashes at either end", c.DocsEnv))
+	}
+	return errors.Join(errs...)
+}
+
+// DLQ returns the dead-letter queue name of a queue.
+func (c Config) DLQ(queue string) string { return queue + c.DLQSuffix }
+
+// Queues returns the source queue names the worker consumes.
+func (c Config) Queues() []string { return []string{c.CheckoutQueue, c.RiskQueue, c.WebhookQueue} }
+
+// Topics returns the SNS topic names bootstrap creates.
+func (c Config) Topics() []string { return []string{c.BookingTopic, c.RiskTopic, c.PipelineTopic} }
+
+// Secrets returns the provider names that have at least one webhook secret, sorted.
+func (c Config) Secrets() []string {
+	var names []string
+	for p := range c.WebhookSecrets {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// joinOneLine joins errors with "; " so a bad configuration prints as one line.
+func joinOneLine(errs []error) error {
+	var parts []string
+	for _, e := range errs {
+		parts = append(parts, strings.ReplaceAll(e.Error(), "\n", "; "))
+	}
+	return errors.New(strings.Join(parts, "; "))
+}

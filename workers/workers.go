@@ -1,0 +1,37 @@
+// Package workers holds trustdocs' River job kinds, one file per kind, and Register,
+// which cmd/worker and the tests use to build the same set of workers.
+package workers
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+)
+
+// River queues, so slow kinds (rendering) cannot starve fast ones (publishing).
+const (
+	QueueOutbox = "outbox"
+)
+
+// Deps is what job kinds need from the outside world.
+type Deps struct {
+	Pool             *pgxpool.Pool
+	SNS              *sns.Client
+	PipelineTopicARN string
+	Log              zerolog.Logger
+}
+
+// Register adds every job kind to workers.
+func Register(workers *river.Workers, deps *Deps) {
+	river.AddWorker(workers, &PublishEventWorker{deps: deps})
+}
+
+// Queues returns River's queue configuration for a worker process working maxWorkers
+// jobs at once.
+func Queues(maxWorkers int) map[string]river.QueueConfig {
+	return map[string]river.QueueConfig{
+		river.QueueDefault: {MaxWorkers: maxWorkers},
+		QueueOutbox:        {MaxWorkers: maxWorkers},
+	}
+}
