@@ -1,0 +1,228 @@
+// Package cmd_test runs the real binaries the way an operator would: bad configuration
+// must give one line naming the problem and a non-zero exit, --help must work, and the
+// services must serve their endpoints and stop cleanly on SIGTERM.
+package cmd_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"trustdocs/config"
+	"trustdocs/testkit"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "trustdocs-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binDir = dir
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./worker", "./receiver", "./pipelinectl")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build binaries:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+func runBin(t *testing.T, env []string, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr, cmd.Env = &out, &errb, env
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %s: %v", name, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// requireOneLineError checks the shape of a configuration failure.
+func requireOneLineError(t *testing.T, r result, wants ...string) {
+	t.Helper()
+	require.NotEqual(t, 0, r.code, "exit code")
+	line := strings.TrimRight(r.stderr, "\n")
+	require.NotContains(t, line, "\n", "one line, got:\n%s", r.stderr)
+	require.NotContains(t, line, "panic")
+	require.NotContains(t, line, "goroutine")
+	for _, w := range wants {
+		require.Contains(t, line, w)
+	}
+}
+
+// ready provisions a database and AWS resources so only the setting under test is bad.
+func ready(t *testing.T) config.Config {
+	cfg := testkit.Config(t)
+	testkit.DB(t, &cfg)
+	testkit.Bootstrap(t, cfg, testkit.AWS(t, cfg))
+	return cfg
+}
+
+func TestBadConfigurationGivesOneLineError(t *testing.T) {
+	t.Parallel()
+	cfg := ready(t)
+
+	t.Run("unreachable database", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "DATABASE_URL=postgres://postgres@127.0.0.1:1/trustdocs?sslmode=disable"), "worker")
+		requireOneLineError(t, r, "worker: database 127.0.0.1:1/trustdocs unreachable", "connection refused")
+	})
+	t.Run("database without schema", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "worker")
+		requireOneLineError(t, r, "has no schema", "pipelinectl migrate")
+	})
+	t.Run("missing bucket", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "DOCS_BUCKET=no-such-bucket-"+testkit.Suffix()), "worker")
+		requireOneLineError(t, r, "S3 bucket \"no-such-bucket-", "not found", "pipelinectl bootstrap")
+	})
+	t.Run("missing queue", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "WEBHOOK_QUEUE=no-such-queue"), "receiver")
+		requireOneLineError(t, r, "receiver: SQS queue \"no-such-queue\" not found", "pipelinectl bootstrap")
+	})
+	t.Run("wrong endpoint", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "AWS_ENDPOINT_URL_SQS=http://127.0.0.1:1"), "receiver")
+		requireOneLineError(t, r, "SQS at http://127.0.0.1:1", "connection refused")
+	})
+	t.Run("unknown host", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "AWS_ENDPOINT_URL_DYNAMODB=http://no-such-host.invalid:8000"), "worker")
+		requireOneLineError(t, r, "DynamoDB at http://no-such-host.invalid:8000", "unknown host")
+	})
+	t.Run("invalid values", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "QUEUE_MAX_RECEIVE_COUNT=lots", "TRUSTDOCS_STACK=moon"), "pipelinectl", "bootstrap")
+		requireOneLineError(t, r, "QUEUE_MAX_RECEIVE_COUNT=\"lots\"", "TRUSTDOCS_STACK=\"moon\"")
+	})
+	t.Run("migrate against unreachable database", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "DATABASE_URL=postgres://postgres@127.0.0.1:1/x"), "pipelinectl", "migrate")
+		requireOneLineError(t, r, "pipelinectl: database unreachable", "connection refused")
+	})
+	t.Run("address in use", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		r := runBin(t, testkit.Env(cfg, "RECEIVER_ADDR="+ln.Addr().String()), "receiver")
+		requireOneLineError(t, r, "RECEIVER_ADDR "+ln.Addr().String(), "address already in use")
+	})
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
+	for _, c := range [][]string{
+		{"worker", "--help"}, {"receiver", "--help"}, {"pipelinectl", "--help"},
+		{"pipelinectl", "migrate", "--help"}, {"pipelinectl", "bootstrap", "--help"}, {"pipelinectl", "check", "--help"},
+	} {
+		r := runBin(t, os.Environ(), c[0], c[1:]...)
+		require.Equal(t, 0, r.code, "%v", c)
+		require.Contains(t, strings.ToLower(r.stdout+r.stderr), "usage", "%v", c)
+	}
+}
+
+func TestServicesServeHealthAndStopOnSIGTERM(t *testing.T) {
+	t.Parallel()
+	cfg := ready(t)
+
+	for _, svc := range []struct{ name, addrVar string }{{"worker", "WORKER_ADDR"}, {"receiver", "RECEIVER_ADDR"}} {
+		addr := freeAddr(t)
+		cmd := exec.Command(filepath.Join(binDir, svc.name))
+		var logs bytes.Buffer
+		cmd.Env = testkit.Env(cfg, svc.addrVar+"="+addr)
+		cmd.Stderr = &logs
+		require.NoError(t, cmd.Start())
+
+		base := "http://" + addr
+		waitFor(t, base+"/healthz", &logs)
+		code, body := get(t, base+"/readyz")
+		require.Equal(t, http.StatusOK, code, body)
+		require.Contains(t, body, `"status":"ready"`)
+		code, body = get(t, base+"/metrics")
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, `trustdocs_build_info{service="`+svc.name+`"`)
+
+		if svc.name == "receiver" {
+			code, _ = post(t, base+"/webhooks/unknownprovider")
+			require.Equal(t, http.StatusNotFound, code)
+		}
+
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "clean exit on SIGTERM; logs:\n%s", logs.String())
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("%s did not stop on SIGTERM", svc.name)
+		}
+		require.Contains(t, logs.String(), `"message":"`+svc.name+` stopped"`)
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			require.True(t, strings.HasPrefix(line, "{"), "every log line is JSON: %s", line)
+		}
+		if svc.name == "worker" {
+			require.Contains(t, logs.String(), `"message":"River client started"`, "River logs through zerolog")
+		}
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitFor(t *testing.T, url string, logs *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered; logs:\n%s", url, logs.String())
+}
+
+func get(t *testing.T, url string) (int, string) {
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func post(t *testing.T, url string) (int, string) {
+	resp, err := http.Post(url, "application/json", strings.NewReader("{}"))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
