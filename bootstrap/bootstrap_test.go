@@ -27,10 +27,10 @@ import (
 )
 
 type bundle struct {
-	cfg     config.Config
-	aws     *infra.AWS
-	rep     *bootstrap.Report
-	ctx     context.Context
+	cfg config.Config
+	aws *infra.AWS
+	rep *bootstrap.Report
+	ctx context.Context
 }
 
 func setup(t *testing.T) *bundle {

@@ -1,0 +1,66 @@
+# trustdocs: `make demo` runs the pipeline on the local stack, `make test` runs the tests.
+# The local stack (MinIO, fauxqs, DynamoDB Local; PostgreSQL is the machine's) is installed
+# once under $(CACHE) and shared by every clone.
+SHELL := /bin/bash
+CACHE ?= $(HOME)/.cache/trustdocs
+export TRUSTDOCS_CACHE := $(CACHE)
+
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(CACHE)/tools/staticcheck-$(STATICCHECK_VERSION)
+GO_TEST_FLAGS ?= -count=1 -timeout 30m
+# Start (or reuse) the stack and load its variables into the recipe's shell.
+WITH_STACK = eval "$$(scripts/devstack.sh up)" &&
+
+.DEFAULT_GOAL := help
+.PHONY: help build up down status migrate bootstrap demo demo-stop test unit vet lint fmt-check clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build worker, receiver and pipelinectl into bin/
+	@go build -o bin/ ./cmd/...
+
+up: ## install (once) and start the local stack; eval "$(make -s up)" sets up a shell
+	@scripts/devstack.sh up
+
+down: ## stop what `make up` started (by pid); PostgreSQL keeps running
+	@scripts/devstack.sh down
+
+status: ## show which parts of the local stack answer
+	@scripts/devstack.sh status
+
+migrate: build ## apply the database migrations to DATABASE_URL
+	@$(WITH_STACK) bin/pipelinectl migrate
+
+bootstrap: build ## create topics, queues, subscriptions, bucket and table
+	@$(WITH_STACK) bin/pipelinectl bootstrap
+
+demo: build ## start the stack, migrate, bootstrap and run worker + receiver
+	@scripts/demo.sh start
+
+demo-stop: ## stop the demo's worker and receiver
+	@scripts/demo.sh stop
+
+test: build fmt-check vet lint ## vet, lint and run every test against the local stack
+	@$(WITH_STACK) go test $(GO_TEST_FLAGS) ./...
+
+unit: ## run the tests of pure logic only (no stack needed)
+	@go test $(GO_TEST_FLAGS) ./config/
+
+vet: ## go vet
+	@go vet ./...
+
+lint: $(STATICCHECK) ## staticcheck
+	@$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	@echo "installing staticcheck $(STATICCHECK_VERSION) into $(CACHE)/tools" >&2
+	@mkdir -p $(CACHE)/tools
+	@GOBIN=$$(mktemp -d) && GOBIN=$$GOBIN go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && mv $$GOBIN/staticcheck $@
+
+fmt-check: ## fail if gofmt would change a file
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change: $$out" >&2; exit 1; fi
+
+clean: ## remove bin/
+	@rm -rf bin/

@@ -1,0 +1,75 @@
+package config_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"trustdocs/config"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDefaultsPointAtTheLocalStack(t *testing.T) {
+	t.Parallel()
+	c, err := config.LoadFrom(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, config.StackLocal, c.Stack)
+	require.Equal(t, "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable", c.DatabaseURL)
+	require.Equal(t, "docs", c.DocsBucket)
+	require.Equal(t, "prod", c.DocsEnv)
+	require.Equal(t, "trust_cache", c.TrustCacheTable)
+	require.Equal(t, []string{"checkout", "risk-windows", "provider-webhooks"}, c.Queues())
+	require.Equal(t, []string{"booking-events", "risk-events", "pipeline-events"}, c.Topics())
+	require.Equal(t, "checkout-dlq", c.DLQ(c.CheckoutQueue))
+	require.Equal(t, config.Retention{Years: 7}, c.Retention)
+	require.Equal(t, "COMPLIANCE", c.RetentionMode)
+	require.True(t, c.S3ForcePathStyle, "MinIO needs path-style")
+	require.Equal(t, "127.0.0.1:8080", c.ReceiverAddr)
+	require.Equal(t, "127.0.0.1:9091", c.WorkerAddr)
+}
+
+func TestAWSStackUsesVirtualHostedS3(t *testing.T) {
+	t.Parallel()
+	c, err := config.LoadFrom(env(map[string]string{"TRUSTDOCS_STACK": "aws"}))
+	require.NoError(t, err)
+	require.False(t, c.S3ForcePathStyle)
+}
+
+func TestWebhookSecretsAllowRotation(t *testing.T) {
+	t.Parallel()
+	c, err := config.LoadFrom(env(map[string]string{
+		"WEBHOOK_SECRET_PERSONA": "old-secret, new-secret", "WEBHOOK_SECRET_CHECKR": "k1",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"old-secret", "new-secret"}, c.WebhookSecrets["persona"])
+	require.Equal(t, []string{"checkr", "persona"}, c.Secrets())
+}
+
+func TestBadValuesAreReportedTogetherOnOneLine(t *testing.T) {
+	t.Parallel()
+	_, err := config.LoadFrom(env(map[string]string{
+		"QUEUE_MAX_RECEIVE_COUNT": "0", "SHUTDOWN_GRACE": "soon", "DOCS_RETENTION": "7w",
+		"DATABASE_URL": "mysql://x", "DOCS_RETENTION_MODE": "forever", "DOCS_ENV": "/prod/",
+	}))
+	require.Error(t, err)
+	msg := err.Error()
+	require.NotContains(t, msg, "\n")
+	for _, want := range []string{"QUEUE_MAX_RECEIVE_COUNT", "SHUTDOWN_GRACE", "DOCS_RETENTION:", "DATABASE_URL", "DOCS_RETENTION_MODE", "DOCS_ENV"} {
+		require.Contains(t, msg, want)
+	}
+}
+
+func TestParseRetention(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]config.Retention{"7y": {Years: 7}, "1d": {Days: 1}, "30d": {Days: 30}} {
+		got, err := config.ParseRetention(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+		require.Equal(t, in, got.String())
+	}
+	for _, bad := range []string{"", "7", "y", "0d", "-1y", "7w", "1.5y"} {
+		_, err := config.ParseRetention(bad)
+		require.Error(t, err, bad)
+	}
+}
