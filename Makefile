@@ -2,7 +2,7 @@
 # The local stack (MinIO, fauxqs, DynamoDB Local; PostgreSQL is the machine's) is installed
 # once under $(CACHE) and shared by every clone.
 SHELL := /bin/bash
-CACHE ?= $(HOME)/.cache/trustdocs
+CACHE ?= $(or $(TRUSTDOCS_CACHE),$(HOME)/.cache/trustdocs)
 export TRUSTDOCS_CACHE := $(CACHE)
 
 STATICCHECK_VERSION := v0.8.2
