@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -71,5 +73,14 @@ func TestParseRetention(t *testing.T) {
 	for _, bad := range []string{"", "7", "y", "0d", "-1y", "7w", "1.5y"} {
 		_, err := config.ParseRetention(bad)
 		require.Error(t, err, bad)
+	}
+}
+
+func TestREADMEDocumentsEveryVariable(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	for _, v := range config.Vars {
+		require.True(t, strings.Contains(string(readme), "| `"+v.Name+"` |"), "README's configuration table lacks %s", v.Name)
 	}
 }
