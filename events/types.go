@@ -2,6 +2,8 @@
 // names and their routing. It imports no AWS, pgx or River.
 package events
 
+import "strings"
+
 // Type names are part of the contract with the booking and trust systems
 // (../shared/contracts): string literals, never derived from Go names.
 const (
@@ -19,7 +21,50 @@ const (
 	RiskWindowRecompute   = "risk.window.recompute"
 	BackgroundCheckAsked  = "trust.background_check.requested"
 	SocialVerificationSet = "trust.social_verification.checked"
+
+	// WebhookReceived is what the receiver enqueues for a verified provider webhook.
+	WebhookReceived = "provider.webhook.received"
+
+	// Outbound types this pipeline publishes to pipeline-events.
+	DocPackIssued = "doc_pack.issued"
+	DocPackSigned = "doc_pack.signed"
+	DocPackVoided = "doc_pack.voided"
+	TrustUpdated  = "trust.updated"
 )
+
+// RiskSignals are the six counters of trust_risk_signal, by event type.
+var RiskSignals = []string{DisputeOpened, RefundRequested, CancellationRecorded, DeliveryLate, ChargeFailed, ClickFlagged}
+
+// Inbound lists every type the pipeline accepts, in a stable order.
+var Inbound = []string{
+	CheckoutCompleted, CheckoutAmended, CheckoutCancelled, LegCompleted,
+	DisputeOpened, RefundRequested, CancellationRecorded, DeliveryLate, ChargeFailed, ClickFlagged,
+	RiskWindowRecompute, BackgroundCheckAsked, SocialVerificationSet, WebhookReceived,
+}
+
+// Destination says where an inbound type is published: an SNS topic, or (for webhooks)
+// straight onto the webhook queue.
+type Destination int
+
+const (
+	Unroutable Destination = iota
+	BookingTopic
+	RiskTopic
+	WebhookQueue
+)
+
+// DestinationOf routes a type the way the booking system does (../shared/contracts).
+func DestinationOf(t string) Destination {
+	switch {
+	case t == WebhookReceived:
+		return WebhookQueue
+	case strings.HasPrefix(t, CheckoutPrefix):
+		return BookingTopic
+	case t == LegCompleted, strings.HasPrefix(t, RiskPrefix), strings.HasPrefix(t, TrustPrefix):
+		return RiskTopic
+	}
+	return Unroutable
+}
 
 // Type-name prefixes the SNS filter policies route on. Routing by prefix rather than by
 // exact list means a new type from upstream reaches a consumer, which can dead-letter it

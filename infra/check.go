@@ -186,3 +186,12 @@ func TopicARN(ctx context.Context, cfg config.Config, client *sns.Client, topic 
 	}
 	return "", fmt.Errorf("SNS topic %q not found at %s: run `pipelinectl bootstrap`", topic, Endpoint(cfg, "SNS"))
 }
+
+// QueueURL looks up a queue's URL by name.
+func QueueURL(ctx context.Context, cfg config.Config, client *sqs.Client, queue string) (string, error) {
+	out, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(queue)})
+	if err != nil {
+		return "", awsProblem(err, "SQS", Endpoint(cfg, "SQS"), fmt.Sprintf("queue %q", queue))
+	}
+	return aws.ToString(out.QueueUrl), nil
+}

@@ -12,6 +12,7 @@ import (
 // River queues, so slow kinds (rendering) cannot starve fast ones (publishing).
 const (
 	QueueOutbox = "outbox"
+	QueueLedger = "ledger"
 )
 
 // Deps is what job kinds need from the outside world.
@@ -25,6 +26,7 @@ type Deps struct {
 // Register adds every job kind to workers.
 func Register(workers *river.Workers, deps *Deps) {
 	river.AddWorker(workers, &PublishEventWorker{deps: deps})
+	river.AddWorker(workers, &RecordRiskEventWorker{deps: deps})
 }
 
 // Queues returns River's queue configuration for a worker process working maxWorkers
@@ -33,5 +35,6 @@ func Queues(maxWorkers int) map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{
 		river.QueueDefault: {MaxWorkers: maxWorkers},
 		QueueOutbox:        {MaxWorkers: maxWorkers},
+		QueueLedger:        {MaxWorkers: maxWorkers},
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"trustdocs/config"
+	"trustdocs/consumer"
 	"trustdocs/infra"
 	"trustdocs/telemetry"
 	"trustdocs/workers"
@@ -106,19 +108,50 @@ Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics.
 	}
 
 	reg := telemetry.NewRegistry("worker", telemetry.Version())
+	metrics := consumer.NewMetrics(reg)
+	var consumers []*consumer.Consumer
+	for _, q := range cfg.Queues() {
+		url, err := infra.QueueURL(ctx, cfg, clients.SQS, q)
+		if err != nil {
+			return err
+		}
+		dlq, err := infra.QueueURL(ctx, cfg, clients.SQS, cfg.DLQ(q))
+		if err != nil {
+			return err
+		}
+		consumers = append(consumers, consumer.New(consumer.Options{
+			Queue: q, QueueURL: url, DLQURL: dlq, Concurrency: cfg.ConsumerConcurrency,
+		}, clients.SQS, pool, rc, workers.JobsFor, metrics, log))
+	}
+
 	srv := telemetry.NewServer(log, reg, checks)
 	addr, err := srv.Listen(cfg.WorkerAddr)
 	if err != nil {
 		_ = rc.StopAndCancel(context.Background())
 		return fmt.Errorf("WORKER_ADDR %s: %w", cfg.WorkerAddr, err)
 	}
+	var wg sync.WaitGroup
+	for _, c := range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.Run(ctx) // returns once ctx is cancelled and its batches in hand are done
+		}()
+	}
 	log.Info().Str("addr", addr.String()).Str("version", telemetry.Version()).
-		Strs("queues", cfg.Queues()).Msg("worker started")
+		Strs("queues", cfg.Queues()).Int("consumers_per_queue", cfg.ConsumerConcurrency).Msg("worker started")
 
 	<-ctx.Done()
 	log.Info().Dur("grace", cfg.ShutdownGrace).Msg("stopping: finishing in-flight work")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	consumed := make(chan struct{})
+	go func() { wg.Wait(); close(consumed) }()
+	select {
+	case <-consumed: // every received batch is committed or released
+	case <-sctx.Done():
+		log.Warn().Msg("grace period over with batches in flight; SQS redelivers them")
+	}
 	_ = srv.Shutdown(sctx)
 	if err := rc.Stop(sctx); err != nil {
 		log.Warn().Err(err).Msg("grace period over: cancelling remaining jobs (River retries them)")

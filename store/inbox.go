@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// InboxEntry is one accepted event, as the consumer records it.
+type InboxEntry struct {
+	EventID, Type, Source, Queue, MessageID string
+	OccurredAt                              time.Time
+}
+
+// InsertInboxTx records entries and returns the event ids that are new; ids already in
+// the inbox (or repeated within entries) are skipped. Run it in the transaction that
+// inserts the events' jobs: a concurrent insert of the same id waits for the other
+// transaction and then skips, so one event gets one set of jobs.
+func InsertInboxTx(ctx context.Context, tx pgx.Tx, entries []InboxEntry) (map[string]bool, error) {
+	n := len(entries)
+	ids, types, sources, queues, msgs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	occurred := make([]time.Time, n)
+	for i, e := range entries {
+		ids[i], types[i], sources[i], queues[i], msgs[i], occurred[i] = e.EventID, e.Type, e.Source, e.Queue, e.MessageID, e.OccurredAt
+	}
+	rows, err := tx.Query(ctx, `
+		insert into inbox (event_id, type, source, queue, message_id, occurred_at)
+		select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+		on conflict (event_id) do nothing
+		returning event_id`, ids, types, sources, queues, msgs, occurred)
+	if err != nil {
+		return nil, fmt.Errorf("insert inbox: %w", err)
+	}
+	fresh := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("insert inbox: %w", err)
+		}
+		fresh[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("insert inbox: %w", err)
+	}
+	return fresh, nil
+}
+
+// MessageFailure is the recorded last error of a message that failed transiently.
+type MessageFailure struct {
+	MessageID, Queue, EventID, EventType, ErrorClass, ErrorText string
+	ReceiveCount                                                int
+	FirstFailedAt, LastFailedAt                                 time.Time
+}
+
+// Querier is what pgxpool.Pool, pgx.Conn and pgx.Tx have in common.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// RecordFailure upserts a message's last transient error and returns when it first
+// failed.
+func RecordFailure(ctx context.Context, q Querier, f MessageFailure) (time.Time, error) {
+	var first time.Time
+	err := q.QueryRow(ctx, `
+		insert into message_failure (message_id, queue, event_id, event_type, error_class, error_text, receive_count)
+		values ($1, $2, nullif($3, ''), nullif($4, ''), $5, $6, $7)
+		on conflict (message_id) do update set
+		  error_class = excluded.error_class, error_text = excluded.error_text,
+		  receive_count = excluded.receive_count, last_failed_at = now(),
+		  event_id = coalesce(excluded.event_id, message_failure.event_id),
+		  event_type = coalesce(excluded.event_type, message_failure.event_type)
+		returning first_failed_at`,
+		f.MessageID, f.Queue, f.EventID, f.EventType, f.ErrorClass, f.ErrorText, f.ReceiveCount).Scan(&first)
+	if err != nil {
+		return first, fmt.Errorf("record failure of message %s: %w", f.MessageID, err)
+	}
+	return first, nil
+}
+
+// FirstFailure returns when a message first failed, if it ever did.
+func FirstFailure(ctx context.Context, q Querier, messageID string) (time.Time, bool, error) {
+	var first time.Time
+	err := q.QueryRow(ctx, `select first_failed_at from message_failure where message_id = $1`, messageID).Scan(&first)
+	if err == pgx.ErrNoRows {
+		return first, false, nil
+	}
+	if err != nil {
+		return first, false, fmt.Errorf("read failure of message %s: %w", messageID, err)
+	}
+	return first, true, nil
+}

@@ -1,0 +1,51 @@
+package workers
+
+import (
+	"github.com/riverqueue/river"
+
+	"trustdocs/events"
+)
+
+// riskCounter maps each risk signal type to its trust_risk_signal counter.
+var riskCounter = map[string]string{
+	events.DisputeOpened:        "disputes_opened",
+	events.RefundRequested:      "refunds_asked",
+	events.CancellationRecorded: "cancellations",
+	events.DeliveryLate:         "late_delivery",
+	events.ChargeFailed:         "charge_failures",
+	events.ClickFlagged:         "bad_clicks",
+}
+
+// JobsFor returns the River jobs that carry out a validated event. The consumer inserts
+// them in the transaction that records the event in the inbox.
+func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
+	if counter, ok := riskCounter[env.Type]; ok {
+		d, err := events.DataAs[events.RiskSignal](env)
+		if err != nil {
+			return nil, err
+		}
+		return one(RecordRiskEventArgs{
+			EventID: env.ID, Signal: counter, UserIDs: []string{d.UserID}, OccurredAt: env.OccurredAt,
+			BookingID: d.BookingID, LegID: d.LegID,
+		}), nil
+	}
+	switch env.Type {
+	case events.LegCompleted:
+		d, err := events.DataAs[events.LegCompletion](env)
+		if err != nil {
+			return nil, err
+		}
+		return one(RecordRiskEventArgs{
+			EventID: env.ID, Signal: "completed_booking", UserIDs: d.UserIDs, OccurredAt: env.OccurredAt,
+			BookingID: d.BookingID, LegID: d.LegID,
+		}), nil
+	}
+	// A valid type this build has no job for: the consumer dead-letters it with this
+	// reason, so it can be replayed once a build that handles it runs, instead of being
+	// dropped or retried forever.
+	return nil, &events.InvalidError{Class: events.ClassUnhandled, Type: env.Type, Reason: "no job for this type in this build"}
+}
+
+func one(args river.JobArgs) []river.InsertManyParams {
+	return []river.InsertManyParams{{Args: args}}
+}
