@@ -124,11 +124,32 @@ func (c *Consumer) loop(ctx context.Context) {
 			continue
 		}
 		pause = time.Second
-		if len(out.Messages) > 0 {
-			// The batch is ours until deleted or released: finish it even if shutdown
-			// has begun.
-			c.HandleBatch(context.WithoutCancel(ctx), out.Messages)
+		if len(out.Messages) == 0 {
+			continue
 		}
+		// The batch is ours until deleted or released: finish it even if shutdown has
+		// begun.
+		if err := c.HandleBatch(context.WithoutCancel(ctx), out.Messages); err != nil {
+			c.waitForDatabase(ctx)
+		}
+	}
+}
+
+// waitForDatabase pauses receiving until PostgreSQL answers again. Receiving during an
+// outage would only burn each message's receive count until SQS moved healthy messages
+// to the DLQ; paused, they wait on the queue with their count intact.
+func (c *Consumer) waitForDatabase(ctx context.Context) {
+	pause := time.Second
+	for ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := c.pool.Ping(pctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		c.log.Warn().Err(err).Dur("retry_in", pause).Msg("database unreachable: receiving paused")
+		sleep(ctx, pause)
+		pause = min(pause*2, 30*time.Second)
 	}
 }
 
@@ -139,8 +160,9 @@ type item struct {
 }
 
 // HandleBatch processes one received batch to its end: committed and deleted,
-// dead-lettered, or released for a later retry.
-func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) {
+// dead-lettered, or released for a later retry. It returns the error that made it
+// release messages, if any.
+func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.BatchBudget)
 	defer cancel()
 	start := time.Now()
@@ -164,7 +186,7 @@ func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) {
 		good = append(good, item{msg: m, env: env, jobs: jobs})
 	}
 	if len(good) == 0 {
-		return
+		return nil
 	}
 
 	dups, err := c.commit(ctx, good)
@@ -172,7 +194,7 @@ func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) {
 		for _, it := range good {
 			c.release(ctx, it.msg, it.env, "transient", err)
 		}
-		return
+		return err
 	}
 	now := time.Now()
 	for _, it := range good {
@@ -182,6 +204,7 @@ func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) {
 	c.metrics.count(c.opts.Queue, "duplicate", dups)
 	c.deleteAll(ctx, good)
 	c.metrics.latency.WithLabelValues(c.opts.Queue).Observe(time.Since(start).Seconds())
+	return nil
 }
 
 // commit records the batch in the inbox and inserts the jobs of the events that are new,
