@@ -70,6 +70,8 @@ type Config struct {
 	ShutdownGrace         time.Duration
 	ConsumerConcurrency   int
 	RiverWorkerConcurrent int
+	RiverJobTimeout       time.Duration
+	RiverRescueAfter      time.Duration
 }
 
 // Retention is an S3 Object Lock default retention: a number of days or of years.
@@ -135,6 +137,8 @@ var Vars = []Var{
 	{"WEBHOOK_SECRET_<PROVIDER>", "", "webhook secrets per provider (DOCUSIGN, DROPBOXSIGN, PERSONA, STRIPE, CHECKR), comma-separated during rotation"},
 	{"CONSUMER_CONCURRENCY", "2", "SQS consumers per queue in the worker"},
 	{"RIVER_WORKERS", "20", "River jobs worked at once per worker process"},
+	{"RIVER_JOB_TIMEOUT", "1m", "longest a River job may run before it is cancelled and retried"},
+	{"RIVER_RESCUE_AFTER", "10m", "a job still running this long (its worker died) is rescued and retried; at least RIVER_JOB_TIMEOUT"},
 	{"SHUTDOWN_GRACE", "30s", "how long SIGTERM waits for in-flight work"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
@@ -191,6 +195,8 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ShutdownGrace:         durVar("SHUTDOWN_GRACE", 30*time.Second),
 		ConsumerConcurrency:   intVar("CONSUMER_CONCURRENCY", 2),
 		RiverWorkerConcurrent: intVar("RIVER_WORKERS", 20),
+		RiverJobTimeout:       durVar("RIVER_JOB_TIMEOUT", time.Minute),
+		RiverRescueAfter:      durVar("RIVER_RESCUE_AFTER", 10*time.Minute),
 		WebhookSecrets:        map[string][]string{},
 	}
 
@@ -229,6 +235,9 @@ func (c Config) validate() error {
 	}
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		errs = append(errs, errors.New("DATABASE_URL: want a postgres:// URL"))
+	}
+	if c.RiverRescueAfter < c.RiverJobTimeout {
+		errs = append(errs, fmt.Errorf("RIVER_RESCUE_AFTER=%s: must be at least RIVER_JOB_TIMEOUT=%s", c.RiverRescueAfter, c.RiverJobTimeout))
 	}
 	if c.RetentionMode != "COMPLIANCE" && c.RetentionMode != "GOVERNANCE" {
 		errs = append(errs, fmt.Errorf("DOCS_RETENTION_MODE=%q: want COMPLIANCE or GOVERNANCE", c.RetentionMode))

@@ -136,7 +136,7 @@ func TestInvalidMessagesAreDeadLetteredOnFirstReceiveWithTheirReason(t *testing.
 		`[1,2,3]`:             "malformed",
 		`{"id":"evt_nouser","type":"risk.dispute.opened","source":"t","occurred_at":"2026-11-20T12:00:00Z","data":{"booking_id":"b"}}`: "schema",
 		`{"id":"evt_badtime","type":"risk.dispute.opened","source":"t","occurred_at":"soon","data":{"user_id":"u"}}`:                   "schema",
-		`{"id":"evt_unknown","type":"risk.moon.landed","source":"t","occurred_at":"2026-11-20T12:00:00Z","data":{}}`:                    "unknown_type",
+		`{"id":"evt_unknown","type":"risk.moon.landed","source":"t","occurred_at":"2026-11-20T12:00:00Z","data":{}}`:                   "unknown_type",
 	}
 	var bodies []string
 	for body := range bad {

@@ -98,6 +98,10 @@ Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics.
 		Logger:  telemetry.Slog(log),
 		Queues:  workers.Queues(cfg.RiverWorkerConcurrent),
 		Workers: ws,
+		// A job whose worker process died stays "running"; River's rescuer retries it
+		// after this long (its default, an hour, is too long for this pipeline).
+		JobTimeout:           cfg.RiverJobTimeout,
+		RescueStuckJobsAfter: cfg.RiverRescueAfter,
 	})
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
