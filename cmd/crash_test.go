@@ -25,6 +25,7 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 	t.Parallel()
 	ctx := context.Background()
 	cfg := testkit.Config(t)
+	cfg.MaxReceiveCount = 10 // redelivery after the kill must not reach the DLQ
 	testkit.DB(t, &cfg)
 	clients := testkit.AWS(t, cfg)
 	rep := testkit.Bootstrap(t, cfg, clients)
@@ -50,7 +51,7 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 	}
 
 	env := testkit.Env(cfg,
-		"WORKER_ADDR=127.0.0.1:0", "QUEUE_VISIBILITY_TIMEOUT=5s", "QUEUE_MAX_RECEIVE_COUNT=10",
+		"WORKER_ADDR=127.0.0.1:0",
 		"RIVER_JOB_TIMEOUT=2s", "RIVER_RESCUE_AFTER=3s", "CONSUMER_CONCURRENCY=2")
 	// Visibility 5s: a batch the killed worker held comes back quickly.
 	_, err = clients.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),

@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -81,7 +82,12 @@ type Consumer struct {
 	dispatch Dispatch
 	metrics  *Metrics
 	log      zerolog.Logger
+	settled  atomic.Int64 // messages committed (new or duplicate) or dead-lettered
 }
+
+// Settled counts the messages this consumer has finished with: committed, found to be
+// duplicates, or dead-lettered.
+func (c *Consumer) Settled() int64 { return c.settled.Load() }
 
 // New returns a consumer; metrics may be shared by several consumers.
 func New(opts Options, client *sqs.Client, pool *pgxpool.Pool, ins Inserter, dispatch Dispatch, m *Metrics, log zerolog.Logger) *Consumer {
@@ -104,33 +110,91 @@ func (c *Consumer) Run(ctx context.Context) {
 	wg.Wait()
 }
 
+// maxBatchesPerCommit bounds how many received batches one transaction commits.
+const maxBatchesPerCommit = 5
+
+// loop is one pipeline of three stages, so SQS and PostgreSQL round trips overlap:
+// a receiver long-polls the next batch while the processor commits the current one, and
+// a deleter removes committed batches from the queue. Deleting late is safe: a message
+// is only deleted after its commit, and a redelivery before that is a no-op.
 func (c *Consumer) loop(ctx context.Context) {
-	pause := time.Second
-	for ctx.Err() == nil {
-		out, err := c.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl:                    aws.String(c.opts.QueueURL),
-			MaxNumberOfMessages:         c.opts.BatchSize,
-			WaitTimeSeconds:             c.opts.WaitTime,
-			MessageAttributeNames:       []string{"All"},
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return
+	// A short buffer: a prefetched batch waits at most about one commit, far inside its
+	// visibility timeout.
+	batches := make(chan []sqstypes.Message, 2)
+	deletes := make(chan []item, 4)
+	var paused atomic.Bool
+	done := make(chan struct{})
+
+	go func() { // receiver
+		defer close(batches)
+		pause := time.Second
+		for ctx.Err() == nil {
+			if paused.Load() {
+				sleep(ctx, 100*time.Millisecond)
+				continue
 			}
-			c.log.Warn().Err(err).Dur("retry_in", pause).Msg("receive failed")
-			sleep(ctx, pause)
-			pause = min(pause*2, 30*time.Second)
-			continue
+			// The receive is not cancelled by shutdown: a long poll abandoned mid-way can
+			// still be handed messages, which would then sit invisible until their
+			// timeout. Shutdown waits at most WaitTime for it instead.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.opts.WaitTime+10)*time.Second)
+			out, err := c.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
+				QueueUrl:                    aws.String(c.opts.QueueURL),
+				MaxNumberOfMessages:         c.opts.BatchSize,
+				WaitTimeSeconds:             c.opts.WaitTime,
+				MessageAttributeNames:       []string{"All"},
+				MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			})
+			cancel()
+			if err != nil {
+				c.log.Warn().Err(err).Dur("retry_in", pause).Msg("receive failed")
+				sleep(ctx, pause)
+				pause = min(pause*2, 30*time.Second)
+				continue
+			}
+			pause = time.Second
+			if len(out.Messages) > 0 {
+				batches <- out.Messages // received messages are always handled, even during shutdown
+			}
 		}
-		pause = time.Second
-		if len(out.Messages) == 0 {
-			continue
+	}()
+	go func() { // deleter
+		defer close(done)
+		for good := range deletes {
+			c.deleteAll(context.WithoutCancel(ctx), good)
 		}
-		// The batch is ours until deleted or released: finish it even if shutdown has
-		// begun.
-		if err := c.HandleBatch(context.WithoutCancel(ctx), out.Messages); err != nil {
+	}()
+
+	c.process(ctx, batches, deletes, &paused)
+	close(deletes)
+	<-done
+}
+
+// process commits batches until the receiver closes the channel.
+func (c *Consumer) process(ctx context.Context, batches <-chan []sqstypes.Message, deletes chan<- []item, paused *atomic.Bool) {
+	for msgs := range batches {
+		// Whatever the receiver fetched meanwhile joins this transaction: one commit
+		// (one fsync) for up to maxBatchesPerCommit batches, instead of one per batch.
+	more:
+		for len(msgs) < maxBatchesPerCommit*int(c.opts.BatchSize) {
+			select {
+			case next, ok := <-batches:
+				if !ok {
+					break more
+				}
+				msgs = append(msgs, next...)
+			default:
+				break more
+			}
+		}
+		good, err := c.handle(context.WithoutCancel(ctx), msgs)
+		if err != nil {
+			paused.Store(true)
 			c.waitForDatabase(ctx)
+			paused.Store(false)
+			continue
+		}
+		if len(good) > 0 {
+			deletes <- good
 		}
 	}
 }
@@ -163,6 +227,16 @@ type item struct {
 // dead-lettered, or released for a later retry. It returns the error that made it
 // release messages, if any.
 func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) error {
+	good, err := c.handle(ctx, msgs)
+	if err == nil && len(good) > 0 {
+		c.deleteAll(ctx, good)
+	}
+	return err
+}
+
+// handle commits a batch's valid events, dead-letters the invalid ones and releases the
+// rest; it returns the committed messages, which the caller deletes.
+func (c *Consumer) handle(ctx context.Context, msgs []sqstypes.Message) ([]item, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.BatchBudget)
 	defer cancel()
 	start := time.Now()
@@ -186,7 +260,7 @@ func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) err
 		good = append(good, item{msg: m, env: env, jobs: jobs})
 	}
 	if len(good) == 0 {
-		return nil
+		return nil, nil
 	}
 
 	dups, err := c.commit(ctx, good)
@@ -194,7 +268,7 @@ func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) err
 		for _, it := range good {
 			c.release(ctx, it.msg, it.env, "transient", err)
 		}
-		return err
+		return nil, err
 	}
 	now := time.Now()
 	for _, it := range good {
@@ -202,9 +276,9 @@ func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) err
 	}
 	c.metrics.count(c.opts.Queue, "processed", len(good)-dups)
 	c.metrics.count(c.opts.Queue, "duplicate", dups)
-	c.deleteAll(ctx, good)
+	c.settled.Add(int64(len(good)))
 	c.metrics.latency.WithLabelValues(c.opts.Queue).Observe(time.Since(start).Seconds())
-	return nil
+	return good, nil
 }
 
 // commit records the batch in the inbox and inserts the jobs of the events that are new,
@@ -248,20 +322,25 @@ func (c *Consumer) commit(ctx context.Context, good []item) (int, error) {
 	return dups, nil
 }
 
+// deleteAll deletes committed messages, ten per request (the SQS maximum). A message
+// not deleted comes back after its visibility timeout and the inbox makes it a no-op: a
+// warning, not a loss.
 func (c *Consumer) deleteAll(ctx context.Context, good []item) {
-	entries := make([]sqstypes.DeleteMessageBatchRequestEntry, len(good))
-	for i, it := range good {
-		entries[i] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: it.msg.ReceiptHandle}
-	}
-	out, err := c.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.opts.QueueURL), Entries: entries})
-	// A message not deleted comes back after its visibility timeout and the inbox makes
-	// it a no-op: a warning, not a loss.
-	if err != nil {
-		c.log.Warn().Err(err).Int("messages", len(good)).Msg("delete after commit failed; redelivery will be a no-op")
-		return
-	}
-	for _, f := range out.Failed {
-		c.log.Warn().Str("entry", aws.ToString(f.Id)).Str("code", aws.ToString(f.Code)).Msg("delete after commit failed; redelivery will be a no-op")
+	for len(good) > 0 {
+		chunk := good[:min(10, len(good))]
+		good = good[len(chunk):]
+		entries := make([]sqstypes.DeleteMessageBatchRequestEntry, len(chunk))
+		for i, it := range chunk {
+			entries[i] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: it.msg.ReceiptHandle}
+		}
+		out, err := c.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.opts.QueueURL), Entries: entries})
+		if err != nil {
+			c.log.Warn().Err(err).Int("messages", len(chunk)).Msg("delete after commit failed; redelivery will be a no-op")
+			continue
+		}
+		for _, f := range out.Failed {
+			c.log.Warn().Str("entry", aws.ToString(f.Id)).Str("code", aws.ToString(f.Code)).Msg("delete after commit failed; redelivery will be a no-op")
+		}
 	}
 }
 
@@ -333,6 +412,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m sqstypes.Message, env event
 		log.Debug().Err(err).Msg("could not record the dead letter")
 	}
 	c.metrics.count(c.opts.Queue, "dead_lettered", 1)
+	c.settled.Add(1)
 	log.Warn().Str("reason", ie.Error()).Msg("dead-lettered")
 }
 

@@ -53,8 +53,10 @@ func (b *bundle) consumer(pool *pgxpool.Pool, concurrency int) *consumer.Consume
 	return consumer.New(consumer.Options{
 		Queue: b.cfg.RiskQueue, QueueURL: b.url, DLQURL: b.dlq, Concurrency: concurrency,
 		WaitTime: 1, BackoffBase: time.Second, BackoffMax: 2 * time.Second, BatchBudget: 5 * time.Second,
-	}, b.aws.SQS, pool, b.river, workers.JobsFor, consumer.NewMetrics(nil), zerolog.Nop())
+	}, b.aws.SQS, pool, b.river, workers.JobsFor, consumer.NewMetrics(nil), testLog)
 }
+
+var testLog = zerolog.Nop()
 
 func riskEvent(id, user string) string {
 	return fmt.Sprintf(`{"id":%q,"type":"risk.dispute.opened","source":"test","occurred_at":"2026-11-20T12:00:00Z","data":{"user_id":%q,"booking_id":"bkg_1"}}`, id, user)

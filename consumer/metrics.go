@@ -18,7 +18,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"queue", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "trustdocs_consumer_batch_seconds",
-			Help:    "Time from receiving a batch to its commit and delete.",
+			Help:    "Time from handling a received batch to its commit.",
 			Buckets: prometheus.ExponentialBuckets(0.002, 2, 14),
 		}, []string{"queue"}),
 		eventAge: prometheus.NewHistogramVec(prometheus.HistogramOpts{

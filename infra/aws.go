@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/logging"
+	"github.com/rs/zerolog"
 
 	"trustdocs/config"
 )
@@ -30,8 +32,16 @@ type AWS struct {
 // NewAWS builds the clients. With TRUSTDOCS_STACK=local, a service whose endpoint is not
 // set through the SDK's own variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) goes
 // to the local emulator, and missing credentials default to the local pair.
-func NewAWS(ctx context.Context, cfg config.Config) (*AWS, error) {
-	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
+//
+// The SDK's own log lines (retries, response-body warnings) go to log at debug level,
+// so they join the JSON stream and never interleave raw text with a command's output.
+func NewAWS(ctx context.Context, cfg config.Config, log zerolog.Logger) (*AWS, error) {
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRegion(cfg.Region),
+		awsconfig.WithLogger(logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			log.Debug().Str("component", "aws-sdk").Str("sdk_level", string(c)).Msgf(format, v...)
+		})),
+	}
 	if cfg.Stack == config.StackLocal && os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
 		opts = append(opts, awsconfig.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(config.LocalAccessKey, config.LocalSecretKey, "")))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
 
 	"trustdocs/bootstrap"
 	"trustdocs/config"
@@ -127,7 +128,7 @@ func AWS(t testing.TB, cfg config.Config) *infra.AWS {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	clients, err := infra.NewAWS(ctx, cfg)
+	clients, err := infra.NewAWS(ctx, cfg, zerolog.Nop())
 	if err != nil {
 		t.Fatalf("aws clients: %v", err)
 	}

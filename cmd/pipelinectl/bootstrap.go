@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"trustdocs/bootstrap"
@@ -46,7 +47,7 @@ exists is kept (and its settings converged), what is missing is created.
 					return fmt.Errorf("--retention-mode %q: want COMPLIANCE or GOVERNANCE", mode)
 				}
 			}
-			clients, err := infra.NewAWS(cmd.Context(), cfg)
+			clients, err := infra.NewAWS(cmd.Context(), cfg, zerolog.Nop())
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"trustdocs/config"
@@ -27,7 +28,7 @@ func checkCmd() *cobra.Command {
 				return err
 			}
 			defer pool.Close()
-			clients, err := infra.NewAWS(ctx, cfg)
+			clients, err := infra.NewAWS(ctx, cfg, zerolog.Nop())
 			if err != nil {
 				return err
 			}

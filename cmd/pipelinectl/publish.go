@@ -10,6 +10,7 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"trustdocs/config"
@@ -41,7 +42,7 @@ sent as it is, which is how a drill injects a poison message.`,
 				return fmt.Errorf("configuration: %w", err)
 			}
 			ctx := cmd.Context()
-			clients, err := infra.NewAWS(ctx, cfg)
+			clients, err := infra.NewAWS(ctx, cfg, zerolog.Nop())
 			if err != nil {
 				return err
 			}

@@ -58,7 +58,7 @@ Endpoints: POST /webhooks/{provider}, GET /healthz, GET /readyz, GET /metrics.
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := telemetry.NewLogger("receiver", cfg.LogLevel)
-	clients, err := infra.NewAWS(ctx, cfg)
+	clients, err := infra.NewAWS(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

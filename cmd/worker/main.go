@@ -70,7 +70,7 @@ Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics.
 		return err
 	}
 	defer pool.Close()
-	clients, err := infra.NewAWS(ctx, cfg)
+	clients, err := infra.NewAWS(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

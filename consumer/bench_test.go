@@ -1,0 +1,168 @@
+package consumer_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/rs/zerolog"
+
+	"trustdocs/consumer"
+	"trustdocs/infra"
+	"trustdocs/workers"
+)
+
+// BenchmarkConsumerVsBareLoop measures, in one run on the same queue, the consumer
+// (validate, inbox + River jobs in one transaction, delete) against the least any
+// consumer must do: a bare ReceiveMessage + DeleteMessageBatch loop, with the same
+// number of loops. Each iteration moves perRound messages through each, alternating.
+// The ratio compares the median rounds (target: at least 0.8): the emulator now and then
+// loses a receive response, which hides its messages for the visibility timeout and
+// would make a mean measure the emulator rather than the code.
+//
+//	go test -run '^$' -bench ConsumerVsBare -benchtime 10x ./consumer/
+func BenchmarkConsumerVsBareLoop(b *testing.B) {
+	for _, loops := range []int{1, 2} {
+		b.Run(fmt.Sprintf("loops=%d", loops), func(b *testing.B) { benchConsumerVsBare(b, loops) })
+	}
+}
+
+func benchConsumerVsBare(b *testing.B, loops int) {
+	const perRound = 1000
+	t := &testing.T{}
+	bb := setup(t)
+	if t.Failed() {
+		b.Fatal("setup failed: is the local stack up? (make up)")
+	}
+	ctx := context.Background()
+	if _, err := bb.aws.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(bb.url),
+		Attributes: map[string]string{"VisibilityTimeout": "2"}}); err != nil {
+		b.Fatal(err)
+	}
+	// The consumer gets its own SDK client, as it would in its own process.
+	own, err := infra.NewAWS(ctx, bb.cfg, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ownSQS := sqs.New(own.SQS.Options(), func(o *sqs.Options) {
+		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
+		o.ClientLogMode = aws.LogRetries
+	})
+	c := consumer.New(consumer.Options{Queue: bb.cfg.RiskQueue, QueueURL: bb.url, DLQURL: bb.dlq, WaitTime: 1, Concurrency: loops},
+		ownSQS, bb.pool, bb.river, workers.JobsFor, consumer.NewMetrics(nil), zerolog.Nop())
+
+	seq := 0
+	load := func() {
+		var bodies []string
+		for i := 0; i < perRound; i++ {
+			seq++
+			bodies = append(bodies, riskEvent(fmt.Sprintf("evt_bench_%d", seq), "usr_"+strconv.Itoa(seq%50)))
+		}
+		bb.send(t, bb.url, bodies...)
+	}
+	var bareDone time.Time
+	bare := func() {
+		var mu sync.Mutex
+		got := 0
+		var wg sync.WaitGroup
+		for l := 0; l < loops; l++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					mu.Lock()
+					done := got >= perRound
+					mu.Unlock()
+					if done {
+						return
+					}
+					out, err := bb.aws.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(bb.url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+						MessageAttributeNames: []string{"All"}, MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					entries := make([]sqstypes.DeleteMessageBatchRequestEntry, len(out.Messages))
+					for j, m := range out.Messages {
+						entries[j] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), ReceiptHandle: m.ReceiptHandle}
+					}
+					if len(entries) > 0 {
+						if _, err := bb.aws.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(bb.url), Entries: entries}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+					mu.Lock()
+					got += len(out.Messages)
+					if got >= perRound && bareDone.IsZero() {
+						bareDone = time.Now() // the other loop may still be in an empty long poll
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	var stopOurs func()
+	ours := func() {
+		before := c.Settled()
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { c.Run(runCtx); close(done) }()
+		for c.Settled() < before+perRound {
+			time.Sleep(time.Millisecond)
+		}
+		// Stopping waits out the last long poll: not part of the throughput.
+		stopOurs = func() { cancel(); <-done }
+	}
+
+	var bareRounds, ourRounds []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, side := range []struct {
+			run    func()
+			rounds *[]time.Duration
+		}{{bare, &bareRounds}, {ours, &ourRounds}} {
+			b.StopTimer()
+			load()
+			b.StartTimer()
+			start := time.Now()
+			bareDone = time.Time{}
+			side.run()
+			end := time.Now()
+			if !bareDone.IsZero() {
+				end = bareDone
+			}
+			*side.rounds = append(*side.rounds, end.Sub(start))
+			b.StopTimer()
+			if stopOurs != nil {
+				stopOurs()
+				stopOurs = nil
+			}
+			b.StartTimer()
+		}
+	}
+	b.StopTimer()
+	if t.Failed() {
+		b.Fatal("a step failed")
+	}
+	mb, mo := median(bareRounds), median(ourRounds)
+	b.ReportMetric(perRound/mb.Seconds(), "bare_msgs/s")
+	b.ReportMetric(perRound/mo.Seconds(), "consumer_msgs/s")
+	b.ReportMetric(mb.Seconds()/mo.Seconds(), "ratio")
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}

@@ -1,0 +1,164 @@
+package workers_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"trustdocs/bootstrap"
+	"trustdocs/config"
+	"trustdocs/events"
+	"trustdocs/infra"
+	"trustdocs/testkit"
+	"trustdocs/workers"
+)
+
+type bundle struct {
+	ctx   context.Context
+	cfg   config.Config
+	pool  *pgxpool.Pool
+	aws   *infra.AWS
+	rep   *bootstrap.Report
+	river *river.Client[pgx.Tx]
+}
+
+// setup starts a real River client with every worker registered.
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	cfg := testkit.Config(t)
+	pool := testkit.DB(t, &cfg)
+	clients := testkit.AWS(t, cfg)
+	rep := testkit.Bootstrap(t, cfg, clients)
+	ws := river.NewWorkers()
+	workers.Register(ws, &workers.Deps{Pool: pool, SNS: clients.SNS, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic], Log: zerolog.Nop()})
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues: workers.Queues(4), Workers: ws, FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	require.NoError(t, rc.Start(ctx))
+	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
+	return &bundle{ctx: ctx, cfg: cfg, pool: pool, aws: clients, rep: rep, river: rc}
+}
+
+func (b *bundle) waitJobs(t *testing.T, kind string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var done int
+		require.NoError(t, b.pool.QueryRow(b.ctx, `select count(*) from river_job where kind = $1 and state = 'completed'`, kind).Scan(&done))
+		if done >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%d %s jobs not completed in time", n, kind)
+}
+
+func TestOutboundEventIsPublishedOnlyIfItsTransactionCommits(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	// Listen to pipeline-events as the booking system would.
+	q, err := b.aws.SQS.CreateQueue(b.ctx, &sqs.CreateQueueInput{QueueName: aws.String("listener-" + testkit.Suffix())})
+	require.NoError(t, err)
+	qa, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	require.NoError(t, err)
+	_, err = b.aws.SNS.Subscribe(b.ctx, &sns.SubscribeInput{TopicArn: aws.String(b.rep.TopicARNs[b.cfg.PipelineTopic]), Protocol: aws.String("sqs"),
+		Endpoint: aws.String(qa.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
+	require.NoError(t, err)
+
+	event := func(id string) events.Envelope {
+		return events.Envelope{ID: id, Type: events.DocPackIssued, Source: "trustdocs", OccurredAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
+			Data: json.RawMessage(`{"pack_id":"dpk_1","leg_id":"leg_1"}`)}
+	}
+	// Rolled back: the state change did not happen, so neither does its event.
+	tx, err := b.pool.Begin(b.ctx)
+	require.NoError(t, err)
+	_, err = b.river.InsertTx(b.ctx, tx, workers.PublishEventArgs{Event: event("evt_out_rolled_back")}, nil)
+	require.NoError(t, err)
+	require.NoError(t, tx.Rollback(b.ctx))
+	// Committed, and inserted twice: one job, one publish.
+	for range 2 {
+		tx, err = b.pool.Begin(b.ctx)
+		require.NoError(t, err)
+		_, err = b.river.InsertTx(b.ctx, tx, workers.PublishEventArgs{Event: event("evt_out_committed")}, nil)
+		require.NoError(t, err)
+		require.NoError(t, tx.Commit(b.ctx))
+	}
+	b.waitJobs(t, "publish_event", 1)
+
+	var got []string
+	for range 3 {
+		out, err := b.aws.SQS.ReceiveMessage(b.ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}})
+		require.NoError(t, err)
+		for _, m := range out.Messages {
+			got = append(got, aws.ToString(m.Body))
+			require.Equal(t, events.DocPackIssued, aws.ToString(m.MessageAttributes[events.TypeAttribute].StringValue))
+		}
+	}
+	require.Len(t, got, 1)
+	var env events.Envelope
+	require.NoError(t, json.Unmarshal([]byte(got[0]), &env))
+	require.Equal(t, event("evt_out_committed").ID, env.ID)
+	require.JSONEq(t, `{"pack_id":"dpk_1","leg_id":"leg_1"}`, string(env.Data))
+}
+
+func TestLegCompletedCountsOncePerParty(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	env := events.Envelope{ID: "evt_leg_done", Type: events.LegCompleted, Source: "booking", OccurredAt: time.Date(2026, 12, 6, 18, 5, 0, 0, time.UTC),
+		Data: json.RawMessage(`{"booking_id":"bkg_1","leg_id":"leg_1","user_ids":["usr_a","usr_b","usr_c"]}`)}
+	params, err := workers.JobsFor(env)
+	require.NoError(t, err)
+	// The same job twice (a River retry after a crash would do the same): still one row per party.
+	_, err = b.river.InsertMany(b.ctx, append(params, params...))
+	require.NoError(t, err)
+	b.waitJobs(t, "record_risk_event", 2)
+
+	rows, err := b.pool.Query(b.ctx, `select user_id, kind, occurred_at from risk_event order by user_id`)
+	require.NoError(t, err)
+	var users []string
+	for rows.Next() {
+		var u, kind string
+		var at time.Time
+		require.NoError(t, rows.Scan(&u, &kind, &at))
+		require.Equal(t, "completed_booking", kind)
+		require.True(t, at.Equal(env.OccurredAt))
+		users = append(users, u)
+	}
+	require.Equal(t, []string{"usr_a", "usr_b", "usr_c"}, users)
+}
+
+func TestEveryRiskSignalMapsToItsCounter(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		events.DisputeOpened: "disputes_opened", events.RefundRequested: "refunds_asked",
+		events.CancellationRecorded: "cancellations", events.DeliveryLate: "late_delivery",
+		events.ChargeFailed: "charge_failures", events.ClickFlagged: "bad_clicks",
+	}
+	require.Len(t, events.RiskSignals, len(want))
+	for _, typ := range events.RiskSignals {
+		params, err := workers.JobsFor(events.Envelope{ID: "e", Type: typ, Data: json.RawMessage(`{"user_id":"u"}`)})
+		require.NoError(t, err, typ)
+		require.Len(t, params, 1)
+		require.Equal(t, want[typ], params[0].Args.(workers.RecordRiskEventArgs).Signal, typ)
+	}
+	_, err := workers.JobsFor(events.Envelope{ID: "e", Type: events.CheckoutCompleted, Data: json.RawMessage(`{}`)})
+	ie, ok := events.IsInvalid(err)
+	require.True(t, ok)
+	require.Equal(t, events.ClassUnhandled, ie.Class)
+}
