@@ -52,7 +52,8 @@ wait_for() { # name url seconds
 start_bg() { # name cmd...: start detached, remember the pid
   local name=$1; shift
   mkdir -p "$STATE"
-  setsid nohup "$@" >"$STATE/$name.log" 2>&1 </dev/null &
+  # 9>&-: the service must not inherit the lock of `up`, or the next `up` waits forever.
+  setsid nohup "$@" >"$STATE/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/$name.pid"
 }
 
@@ -174,7 +175,8 @@ ENV
 cmd_up() {
   mkdir -p "$STATE"
   exec 9>"$STATE/lock"
-  flock 9 # one `up` at a time; a second one then finds everything running
+  # One `up` at a time; a second one then finds everything running.
+  flock -w 900 9 || die "another 'make up' has held $STATE/lock for 15 minutes"
   if use_docker; then
     log "Docker engine found: starting docker-compose.yml (postgres + LocalStack)"
     docker compose -f "$HERE/../docker-compose.yml" up -d --wait >&2
