@@ -13,6 +13,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/rs/zerolog"
@@ -50,13 +51,15 @@ func setup(t *testing.T) *bundle {
 }
 
 func (b *bundle) consumer(pool *pgxpool.Pool, concurrency int) *consumer.Consumer {
+	return b.consumerWith(pool, concurrency, consumer.NewMetrics(nil))
+}
+
+func (b *bundle) consumerWith(pool *pgxpool.Pool, concurrency int, m *consumer.Metrics) *consumer.Consumer {
 	return consumer.New(consumer.Options{
 		Queue: b.cfg.RiskQueue, QueueURL: b.url, DLQURL: b.dlq, Concurrency: concurrency,
 		WaitTime: 1, BackoffBase: time.Second, BackoffMax: 2 * time.Second, BatchBudget: 5 * time.Second,
-	}, b.aws.SQS, pool, b.river, workers.JobsFor, consumer.NewMetrics(nil), testLog)
+	}, b.aws.SQS, pool, b.river, workers.JobsFor, m, zerolog.Nop())
 }
-
-var testLog = zerolog.Nop()
 
 func riskEvent(id, user string) string {
 	return fmt.Sprintf(`{"id":%q,"type":"risk.dispute.opened","source":"test","occurred_at":"2026-11-20T12:00:00Z","data":{"user_id":%q,"booking_id":"bkg_1"}}`, id, user)
@@ -120,7 +123,9 @@ func TestDuplicateDeliveriesLeaveOneInboxRowAndOneSetOfJobs(t *testing.T) {
 	b.send(t, b.url, riskEvent("evt_other", "usr_b"))
 
 	// Two consumer instances, two loops each, racing for the copies.
-	c1, c2 := b.consumer(b.pool, 2), b.consumer(b.pool, 2)
+	reg := prometheus.NewRegistry()
+	m := consumer.NewMetrics(reg)
+	c1, c2 := b.consumerWith(b.pool, 2, m), b.consumerWith(b.pool, 2, m)
 	runUntil(t, func() bool { return b.queueDepth(t, b.url) == 0 }, 60*time.Second, c1, c2)
 
 	require.Equal(t, 1, b.count(t, `select count(*) from inbox where event_id = 'evt_dup_1'`))
@@ -128,6 +133,33 @@ func TestDuplicateDeliveriesLeaveOneInboxRowAndOneSetOfJobs(t *testing.T) {
 	require.Equal(t, 1, b.count(t, `select count(*) from river_job where kind = 'record_risk_event' and args->>'event_id' = 'evt_dup_1'`))
 	require.Equal(t, 2, b.count(t, `select count(*) from river_job`))
 	require.Equal(t, 0, b.queueDepth(t, b.dlq))
+
+	counts := metricCounts(t, reg)
+	require.Equal(t, 6.0, counts["received"])
+	require.Equal(t, 2.0, counts["processed"])
+	require.Equal(t, 4.0, counts["duplicate"])
+	require.Zero(t, counts["dead_lettered"])
+}
+
+// metricCounts reads trustdocs_consumer_messages_total by outcome.
+func metricCounts(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "trustdocs_consumer_messages_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" {
+					out[l.GetValue()] += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return out
 }
 
 func TestInvalidMessagesAreDeadLetteredOnFirstReceiveWithTheirReason(t *testing.T) {

@@ -50,6 +50,21 @@ start() {
   echo "== readiness"
   echo "worker:   $(curl -s "http://$WORKER_ADDR/readyz")"
   echo "receiver: $(curl -s "http://$RECEIVER_ADDR/readyz")"
+
+  echo "== sample events: the contract examples, published as the booking system does"
+  bin/pipelinectl publish events/examples/*.json
+  sleep 3
+  echo "== what the pipeline did (a second demo run finds every event already in the inbox: no-ops)"
+  psql -X -q "$DATABASE_URL" <<'SQL'
+\echo accepted events (inbox)
+select type, count(*) as events from inbox group by type order by type;
+\echo risk ledger (risk_event)
+select user_id, kind, count(*) from risk_event group by user_id, kind order by user_id, kind;
+\echo dead letters with their reason (message_failure)
+select event_type, error_class, error_text from message_failure order by last_failed_at desc limit 10;
+SQL
+  echo "consumer metrics:"
+  curl -s "http://$WORKER_ADDR/metrics" | grep '^trustdocs_consumer_messages_total' || true
   cat <<MSG
 
 trustdocs is running on the local stack:
