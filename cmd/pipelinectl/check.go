@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"trustdocs/config"
 	"trustdocs/infra"
 )
 
@@ -18,20 +16,12 @@ func checkCmd() *cobra.Command {
 		Short: "Check that the database, queues, topics, bucket and table answer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load()
-			if err != nil {
-				return fmt.Errorf("configuration: %w", err)
-			}
-			ctx := cmd.Context()
-			pool, err := infra.OpenPool(ctx, cfg)
+			d, closeDeps, err := open(cmd, needDB|needAWS)
 			if err != nil {
 				return err
 			}
-			defer pool.Close()
-			clients, err := infra.NewAWS(ctx, cfg, zerolog.Nop())
-			if err != nil {
-				return err
-			}
+			defer closeDeps()
+			ctx, cfg, pool, clients := cmd.Context(), d.cfg, d.pool, d.aws
 			checks := []infra.Check{infra.PostgresCheck(cfg, pool)}
 			for _, q := range cfg.Queues() {
 				checks = append(checks, infra.QueueCheck(cfg, clients.SQS, q), infra.QueueCheck(cfg, clients.SQS, cfg.DLQ(q)))

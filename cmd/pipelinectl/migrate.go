@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"trustdocs/config"
 	"trustdocs/infra"
 	"trustdocs/store"
 )
@@ -17,16 +16,12 @@ func migrateCmd() *cobra.Command {
 		Short: "Apply the database migrations (River's and ours); safe to run again",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load()
-			if err != nil {
-				return fmt.Errorf("configuration: %w", err)
-			}
-			ctx := cmd.Context()
-			pool, err := infra.OpenPool(ctx, cfg)
+			d, closeDeps, err := open(cmd, needDB)
 			if err != nil {
 				return err
 			}
-			defer pool.Close()
+			defer closeDeps()
+			ctx, pool := cmd.Context(), d.pool
 			if err := infra.RunChecks(ctx, []infra.Check{{Name: "postgres", Run: pool.Ping}}, 10*time.Second); err != nil {
 				return fmt.Errorf("database unreachable: %s", infra.Reason(err))
 			}

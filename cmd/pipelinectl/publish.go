@@ -10,10 +10,8 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"trustdocs/config"
 	"trustdocs/events"
 	"trustdocs/infra"
 )
@@ -37,15 +35,12 @@ sent as it is, which is how a drill injects a poison message.`,
   pipelinectl publish --queue checkout --no-validate poison.json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			cfg, err := config.Load()
-			if err != nil {
-				return fmt.Errorf("configuration: %w", err)
-			}
-			ctx := cmd.Context()
-			clients, err := infra.NewAWS(ctx, cfg, zerolog.Nop())
+			d, closeDeps, err := open(cmd, needAWS)
 			if err != nil {
 				return err
 			}
+			defer closeDeps()
+			ctx, cfg, clients := cmd.Context(), d.cfg, d.aws
 			// Read and validate every file before sending any, so a bad file sends nothing.
 			type msg struct{ file, body, typ string }
 			var msgs []msg

@@ -5,39 +5,21 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 	"time"
 
+	"trustdocs/cmd/internal/cli"
 	"trustdocs/config"
 	"trustdocs/infra"
 	"trustdocs/telemetry"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintf(os.Stderr, "receiver: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("receiver", run) }
 
-func run(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("receiver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: receiver
+const usage = `usage: receiver
 
 Receives provider webhooks on POST /webhooks/{provider} (docusign, dropboxsign, persona,
 stripe, checkr), verifies them and enqueues them on the provider-webhooks queue.
@@ -47,9 +29,10 @@ RECEIVER_ADDR, WEBHOOK_QUEUE, WEBHOOK_SECRET_<PROVIDER> (comma-separated for rot
 TRUSTDOCS_STACK, AWS_REGION, AWS_ENDPOINT_URL[_SQS], SHUTDOWN_GRACE, LOG_LEVEL.
 
 Endpoints: POST /webhooks/{provider}, GET /healthz, GET /readyz, GET /metrics.
-`)
-	}
-	if err := fs.Parse(args); err != nil {
+`
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	if err := cli.ParseFlags("receiver", usage, args, stderr); err != nil {
 		return err
 	}
 

@@ -5,19 +5,15 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"trustdocs/cmd/internal/cli"
 	"trustdocs/config"
 	"trustdocs/consumer"
 	"trustdocs/infra"
@@ -25,23 +21,9 @@ import (
 	"trustdocs/workers"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return
-		}
-		fmt.Fprintf(os.Stderr, "worker: %v\n", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("worker", run) }
 
-func run(ctx context.Context, args []string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: worker
+const usage = `usage: worker
 
 Consumes the checkout, risk-windows and provider-webhooks queues and works River jobs
 (render and store documents, send envelopes, append sign events, recompute risk windows,
@@ -53,9 +35,10 @@ DOCS_ENV, TRUST_CACHE_TABLE, CHECKOUT_QUEUE, RISK_QUEUE, WEBHOOK_QUEUE, PIPELINE
 WORKER_ADDR, RIVER_WORKERS, SHUTDOWN_GRACE, LOG_LEVEL.
 
 Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics.
-`)
-	}
-	if err := fs.Parse(args); err != nil {
+`
+
+func run(ctx context.Context, args []string, stderr io.Writer) error {
+	if err := cli.ParseFlags("worker", usage, args, stderr); err != nil {
 		return err
 	}
 
