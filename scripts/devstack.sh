@@ -145,6 +145,20 @@ dynamodb_up() {
   wait_for dynamodb "$url" 60
 }
 
+# --- tools the tests use ------------------------------------------------------------------
+tools_up() {
+  # pdftotext and pdfinfo (poppler-utils) read back the rendered PDFs in the tests.
+  command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null && return 0
+  command -v apt-get >/dev/null || die "pdftotext is missing: install poppler-utils"
+  log "installing poppler-utils (pdftotext, pdfinfo) from Debian's packages"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  if ! $sudo apt-get install -y -qq poppler-utils >&2; then
+    $sudo apt-get update -qq >&2 && $sudo apt-get install -y -qq poppler-utils >&2 ||
+      die "could not install poppler-utils"
+  fi
+}
+
 print_env() {
   local driver=${1:-native}
   cat <<ENV
@@ -185,6 +199,7 @@ cmd_up() {
     return
   fi
   pg_up
+  tools_up
   npm_install
   fauxqs_up
   dynamodb_up

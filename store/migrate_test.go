@@ -88,9 +88,10 @@ var seedChecks = map[string][]string{
 	"trust_badge.kind":             {"id_verified", "trusted_pro", "social_verified"},
 }
 
-// seedUniques: the seeds' unique constraints; "deferred" marks deferrable initially deferred.
+// seedUniques: the seeds' unique constraints. The seed's doc_pack(leg_id, status) is
+// refined by migration 00005 into one live pack per leg (see doc_pack_live_unique below).
 var seedUniques = []string{
-	"doc_clause(name,version)", "doc_template(name,version)", "doc_pack(leg_id,status) deferred",
+	"doc_clause(name,version)", "doc_template(name,version)",
 	"idv_status(user_id,provider_ref)", "bg_status(user_id,provider_ref)",
 }
 
@@ -208,6 +209,21 @@ func TestMigrateTwiceThenSchemaMatchesSeeds(t *testing.T) {
 		for _, want := range seedForeignKeys {
 			require.Contains(t, got, want)
 		}
+	})
+
+	t.Run("doc_pack live unique", func(t *testing.T) {
+		var def string
+		require.NoError(t, pool.QueryRow(ctx, `select pg_get_indexdef('doc_pack_one_live_per_leg'::regclass)`).Scan(&def))
+		require.Contains(t, def, "UNIQUE INDEX")
+		require.Contains(t, def, "(leg_id) WHERE")
+		_, err := pool.Exec(ctx, `
+			insert into booking_leg (leg_id, booking_id, city) values ('leg_u', 'bkg_u', 'NYC');
+			insert into doc_pack (pack_id, leg_id, status, generator_ver, city) values
+			  ('dpk_1', 'leg_u', 'superseded', 'g', 'NYC'), ('dpk_2', 'leg_u', 'superseded', 'g', 'NYC'),
+			  ('dpk_3', 'leg_u', 'voided', 'g', 'NYC'), ('dpk_4', 'leg_u', 'issued', 'g', 'NYC')`)
+		require.NoError(t, err, "any number of superseded packs, one live")
+		_, err = pool.Exec(ctx, `insert into doc_pack (pack_id, leg_id, status, generator_ver, city) values ('dpk_5', 'leg_u', 'draft', 'g', 'NYC')`)
+		require.ErrorContains(t, err, "doc_pack_one_live_per_leg", "a second live pack is refused")
 	})
 
 	t.Run("river tables", func(t *testing.T) {
