@@ -138,6 +138,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for _, c := range [][]string{
 		{"worker", "--help"}, {"receiver", "--help"}, {"pipelinectl", "--help"},
 		{"pipelinectl", "migrate", "--help"}, {"pipelinectl", "bootstrap", "--help"}, {"pipelinectl", "check", "--help"},
+		{"pipelinectl", "publish", "--help"}, {"pipelinectl", "content", "publish", "--help"},
 	} {
 		r := runBin(t, os.Environ(), c[0], c[1:]...)
 		require.Equal(t, 0, r.code, "%v", c)
