@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// NewPack is a pack and its documents as the build job creates them.
+type NewPack struct {
+	PackID, LegID, BookingID, City, GeneratorVer, SourceEventID string
+	Failure                                                     string // set: no documents
+	Docs                                                        []NewDoc
+}
+
+// NewDoc is one document to create.
+type NewDoc struct {
+	DocID, TemplateID string
+	TemplateVersion   int
+	ClauseIDs         []string
+	Variables         map[string]string
+	SignerMap         any // role -> signer, stored as signer_map_json
+}
+
+// CreatePackTx records the leg, and the pack with its documents unless a pack from the
+// same source event exists (a retried or replayed build), in which case it returns
+// created=false and changes nothing.
+func CreatePackTx(ctx context.Context, tx pgx.Tx, p NewPack) (created bool, err error) {
+	if _, err := tx.Exec(ctx, `
+		insert into booking_leg (leg_id, booking_id, city) values ($1, $2, $3)
+		on conflict (leg_id) do update set city = excluded.city, updated_at = now()
+		where booking_leg.city is distinct from excluded.city`, p.LegID, p.BookingID, p.City); err != nil {
+		return false, fmt.Errorf("leg %s: %w", p.LegID, err)
+	}
+	tag, err := tx.Exec(ctx, `
+		insert into doc_pack (pack_id, leg_id, status, generator_ver, city, source_event_id, failure)
+		values ($1, $2, 'draft', $3, $4, $5, nullif($6, ''))
+		on conflict (source_event_id) do nothing`,
+		p.PackID, p.LegID, p.GeneratorVer, p.City, p.SourceEventID, p.Failure)
+	if err != nil {
+		return false, fmt.Errorf("pack %s for leg %s: %w", p.PackID, p.LegID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	for _, d := range p.Docs {
+		vars, _ := json.Marshal(d.Variables)
+		signers, err := json.Marshal(d.SignerMap)
+		if err != nil {
+			return false, fmt.Errorf("doc %s signer map: %w", d.DocID, err)
+		}
+		if _, err := tx.Exec(ctx, `
+			insert into doc_instance (doc_id, pack_id, template_id, template_version, variables_filled, signer_map_json, clause_ids)
+			values ($1, $2, $3, $4, $5, $6, $7)`,
+			d.DocID, p.PackID, d.TemplateID, d.TemplateVersion, string(vars), string(signers), d.ClauseIDs); err != nil {
+			return false, fmt.Errorf("doc %s: %w", d.DocID, err)
+		}
+	}
+	return true, nil
+}
+
+// LivePack returns the leg's live pack (draft, issued or signed), if any.
+func LivePack(ctx context.Context, q Querier, legID string) (packID, status string, found bool, err error) {
+	err = q.QueryRow(ctx, `select pack_id, status from doc_pack where leg_id = $1 and status in ('draft','issued','signed')`, legID).Scan(&packID, &status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", false, nil
+	}
+	if err != nil {
+		return "", "", false, fmt.Errorf("live pack of %s: %w", legID, err)
+	}
+	return packID, status, true, nil
+}
+
+// DocToRender is everything needed to render a document again, byte for byte.
+type DocToRender struct {
+	DocID, PackID, TemplateID string
+	TemplateVersion           int
+	Variables                 map[string]string
+	SignerMap                 json.RawMessage
+	ClauseIDs                 []string
+	RenderS3, RenderSHA256    *string
+}
+
+// DocForRender loads a document's stored inputs.
+func DocForRender(ctx context.Context, q Querier, docID string) (DocToRender, error) {
+	var d DocToRender
+	var vars []byte
+	err := q.QueryRow(ctx, `
+		select doc_id, pack_id, template_id, template_version, variables_filled, signer_map_json, coalesce(clause_ids, '{}'),
+		       render_pdf_s3, render_pdf_sha256
+		from doc_instance where doc_id = $1`, docID).
+		Scan(&d.DocID, &d.PackID, &d.TemplateID, &d.TemplateVersion, &vars, &d.SignerMap, &d.ClauseIDs, &d.RenderS3, &d.RenderSHA256)
+	if err != nil {
+		return d, fmt.Errorf("doc %s: %w", docID, err)
+	}
+	if err := json.Unmarshal(vars, &d.Variables); err != nil {
+		return d, fmt.Errorf("doc %s variables: %w", docID, err)
+	}
+	return d, nil
+}
