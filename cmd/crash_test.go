@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"trustdocs/infra"
+	"trustdocs/store"
 	"trustdocs/testkit"
 )
 
@@ -101,4 +103,78 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages"}})
 	require.NoError(t, err)
 	require.Equal(t, "0", dl.Attributes["ApproximateNumberOfMessages"], "nothing dead-lettered")
+}
+
+// A checkout delivered twice, and the worker killed while the pack is being built and
+// rendered, still leaves one pack, one PDF version per document and one envelope each.
+func TestDocPackSurvivesDuplicatesAndAKilledWorker(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := testkit.Config(t)
+	cfg.MaxReceiveCount = 10
+	testkit.DB(t, &cfg)
+	clients := testkit.AWS(t, cfg)
+	testkit.Bootstrap(t, cfg, clients)
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	count := func(sql string, args ...any) int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, sql, args...).Scan(&n))
+		return n
+	}
+	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RIVER_JOB_TIMEOUT=2s", "RIVER_RESCUE_AFTER=3s")
+	r := runBin(t, env, "pipelinectl", "content", "publish")
+	require.Equal(t, 0, r.code, r.stderr)
+	checkout := "../events/examples/booking.checkout.completed.json"
+	r = runBin(t, env, "pipelinectl", "publish", checkout, checkout)
+	require.Equal(t, 0, r.code, r.stderr)
+
+	start := func() *exec.Cmd {
+		cmd := exec.Command(filepath.Join(binDir, "worker"))
+		cmd.Env = env
+		require.NoError(t, cmd.Start())
+		return cmd
+	}
+	w := start()
+	deadline := time.Now().Add(60 * time.Second)
+	for count(`select count(*) from doc_pack`) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, w.Process.Signal(syscall.SIGKILL))
+	_ = w.Wait()
+	t.Logf("killed with %d documents rendered of %d", count(`select count(*) from doc_instance where render_pdf_sha256 is not null`), count(`select count(*) from doc_instance`))
+
+	r = runBin(t, env, "pipelinectl", "publish", checkout) // and a third copy after the crash
+	require.Equal(t, 0, r.code, r.stderr)
+	w = start()
+	t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
+	deadline = time.Now().Add(90 * time.Second)
+	for count(`select count(*) from doc_instance where envelope_status = 'sent'`) < 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	require.Equal(t, 1, count(`select count(*) from doc_pack`), "one pack")
+	require.Equal(t, 1, count(`select count(*) from doc_pack where status = 'issued'`))
+	require.Equal(t, 2, count(`select count(*) from doc_instance where envelope_status = 'sent'`))
+	require.Equal(t, 2, count(`select count(*) from doc_sign_event where event = 'envelope_sent'`), "one envelope per document")
+	require.Equal(t, 1, count(`select count(*) from inbox`), "three deliveries, one event")
+
+	rows, err := pool.Query(ctx, `select doc_id, pack_id from doc_instance`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var docID, packID string
+		require.NoError(t, rows.Scan(&docID, &packID))
+		for _, key := range []string{store.KeysFor(cfg.DocsEnv, packID, docID, 1).PDF, store.KeysFor(cfg.DocsEnv, packID, docID, 1).Envelope} {
+			v, err := clients.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(cfg.DocsBucket), Prefix: aws.String(key)})
+			require.NoError(t, err)
+			require.Len(t, v.Versions, 1, "one version of %s", key)
+		}
+	}
+	require.NoError(t, rows.Err())
+
+	var docID string
+	require.NoError(t, pool.QueryRow(ctx, `select doc_id from doc_instance order by doc_id limit 1`).Scan(&docID))
+	r = runBin(t, env, "pipelinectl", "doc", "verify", docID)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, "ok       re-render")
 }

@@ -219,3 +219,32 @@ func LiveTemplates(ctx context.Context, q Querier) ([]LiveTemplate, error) {
 	}
 	return out, nil
 }
+
+// TemplateVersion returns one template version's name and layout.
+func TemplateVersion(ctx context.Context, q Querier, templateID string) (name string, layout content.Layout, err error) {
+	var raw []byte
+	if err = q.QueryRow(ctx, `select name, layout_json from doc_template where template_id = $1`, templateID).Scan(&name, &raw); err != nil {
+		return "", layout, fmt.Errorf("template %s: %w", templateID, err)
+	}
+	if err = json.Unmarshal(raw, &layout); err != nil {
+		return "", layout, fmt.Errorf("template %s layout: %w", templateID, err)
+	}
+	return name, layout, nil
+}
+
+// ClausesByID returns clause versions in the order of ids.
+func ClausesByID(ctx context.Context, q Querier, ids []string) ([]LiveClause, error) {
+	out := make([]LiveClause, 0, len(ids))
+	for _, id := range ids {
+		var c LiveClause
+		err := q.QueryRow(ctx, `
+			select clause_id, name, version, city_gate, role_gate, body_markdown, variables_json
+			from doc_clause where clause_id = $1`, id).
+			Scan(&c.ClauseID, &c.Name, &c.Version, &c.CityGate, &c.RoleGate, &c.Body, &c.Variables)
+		if err != nil {
+			return nil, fmt.Errorf("clause %s: %w", id, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

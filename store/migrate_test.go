@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -71,6 +72,13 @@ var seedColumns = map[string][]string{
 	},
 }
 
+// extensionColumns are the columns migrations add to seed tables, each commented in its
+// migration; any other extra column fails the test until it is listed here.
+var extensionColumns = map[string][]string{
+	"doc_pack":     {"source_event_id", "failure"},
+	"doc_instance": {"clause_ids", "legal_hold", "legal_hold_reason", "legal_hold_actor", "legal_hold_at"},
+}
+
 var seedPrimaryKeys = map[string]string{
 	"doc_clause": "clause_id", "doc_template": "template_id", "doc_pack": "pack_id", "doc_instance": "doc_id",
 	"doc_sign_event": "sign_event_id", "idv_status": "idv_id", "bg_status": "bg_id", "social_verification": "soc_id",
@@ -134,7 +142,11 @@ func TestMigrateTwiceThenSchemaMatchesSeeds(t *testing.T) {
 				name := strings.Fields(want)[0]
 				require.Equal(t, want, got[name], "%s.%s", table, name)
 			}
-			require.Len(t, got, len(cols), "%s has exactly the seed's columns", table)
+			for name := range got {
+				isSeed := slices.ContainsFunc(cols, func(c string) bool { return strings.Fields(c)[0] == name })
+				require.True(t, isSeed || slices.Contains(extensionColumns[table], name),
+					"%s.%s is neither a seed column nor a listed extension", table, name)
+			}
 		}
 	})
 

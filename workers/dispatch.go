@@ -30,6 +30,8 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 		}), nil
 	}
 	switch env.Type {
+	case events.CheckoutCompleted:
+		return one(BuildDocPackArgs{Event: env}), nil
 	case events.LegCompleted:
 		d, err := events.DataAs[events.LegCompletion](env)
 		if err != nil {

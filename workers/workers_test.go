@@ -7,9 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -19,6 +17,7 @@ import (
 
 	"trustdocs/bootstrap"
 	"trustdocs/config"
+	"trustdocs/esign"
 	"trustdocs/events"
 	"trustdocs/infra"
 	"trustdocs/testkit"
@@ -42,7 +41,8 @@ func setup(t *testing.T) *bundle {
 	clients := testkit.AWS(t, cfg)
 	rep := testkit.Bootstrap(t, cfg, clients)
 	ws := river.NewWorkers()
-	workers.Register(ws, &workers.Deps{Pool: pool, SNS: clients.SNS, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic], Log: zerolog.Nop()})
+	workers.Register(ws, &workers.Deps{Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
+		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: zerolog.Nop()})
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: workers.Queues(4), Workers: ws, FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
 	})
@@ -71,15 +71,7 @@ func (b *bundle) waitJobs(t *testing.T, kind string, n int) {
 func TestOutboundEventIsPublishedOnlyIfItsTransactionCommits(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-
-	// Listen to pipeline-events as the booking system would.
-	q, err := b.aws.SQS.CreateQueue(b.ctx, &sqs.CreateQueueInput{QueueName: aws.String("listener-" + testkit.Suffix())})
-	require.NoError(t, err)
-	qa, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
-	require.NoError(t, err)
-	_, err = b.aws.SNS.Subscribe(b.ctx, &sns.SubscribeInput{TopicArn: aws.String(b.rep.TopicARNs[b.cfg.PipelineTopic]), Protocol: aws.String("sqs"),
-		Endpoint: aws.String(qa.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
-	require.NoError(t, err)
+	listener := b.listen(t)
 
 	event := func(id string) events.Envelope {
 		return events.Envelope{ID: id, Type: events.DocPackIssued, Source: "trustdocs", OccurredAt: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC),
@@ -103,7 +95,7 @@ func TestOutboundEventIsPublishedOnlyIfItsTransactionCommits(t *testing.T) {
 
 	var got []string
 	for range 3 {
-		out, err := b.aws.SQS.ReceiveMessage(b.ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}})
+		out, err := b.aws.SQS.ReceiveMessage(b.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(listener), WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}})
 		require.NoError(t, err)
 		for _, m := range out.Messages {
 			got = append(got, aws.ToString(m.Body))
@@ -157,7 +149,7 @@ func TestEveryRiskSignalMapsToItsCounter(t *testing.T) {
 		require.Len(t, params, 1)
 		require.Equal(t, want[typ], params[0].Args.(workers.RecordRiskEventArgs).Signal, typ)
 	}
-	_, err := workers.JobsFor(events.Envelope{ID: "e", Type: events.CheckoutCompleted, Data: json.RawMessage(`{}`)})
+	_, err := workers.JobsFor(events.Envelope{ID: "e", Type: events.CheckoutCancelled, Data: json.RawMessage(`{}`)})
 	ie, ok := events.IsInvalid(err)
 	require.True(t, ok)
 	require.Equal(t, events.ClassUnhandled, ie.Class)

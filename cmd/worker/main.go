@@ -16,6 +16,7 @@ import (
 	"trustdocs/cmd/internal/cli"
 	"trustdocs/config"
 	"trustdocs/consumer"
+	"trustdocs/esign"
 	"trustdocs/infra"
 	"trustdocs/telemetry"
 	"trustdocs/workers"
@@ -76,7 +77,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	ws := river.NewWorkers()
-	workers.Register(ws, &workers.Deps{Pool: pool, SNS: clients.SNS, PipelineTopicARN: topicARN, Log: log})
+	workers.Register(ws, &workers.Deps{
+		Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: topicARN,
+		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: log,
+	})
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:  telemetry.Slog(log),
 		Queues:  workers.Queues(cfg.RiverWorkerConcurrent),

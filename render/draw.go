@@ -1,0 +1,159 @@
+package render
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/signintech/gopdf"
+)
+
+// creator is written to the PDF's information dictionary. No creation
+// date is written: it would make every rendering of a document different.
+const creator = "trustdocs render"
+
+// contentCompression is the zlib level of the page content streams.
+// BestSpeed compresses contract text nearly as well as the default level
+// at a fraction of the time and memory.
+const contentCompression = zlib.BestSpeed
+
+// outBufs keeps output buffers between renders so the PDF is assembled in
+// memory that is already the right size; only the returned copy is new.
+var outBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// draw writes the laid-out pages with gopdf.
+func draw(f *fonts, l *layout, title, header, footer string) ([]byte, error) {
+	var pdf gopdf.GoPdf
+	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
+	pdf.SetCompressLevel(contentCompression)
+	pdf.SetInfo(gopdf.PdfInfo{Title: title, Creator: creator})
+
+	// Embed only the faces the document uses, always in the same order;
+	// each embedded face costs a font subset and its compression.
+	var used [numStyles]bool
+	used[regular] = true // header, footer, page numbers
+	for i := range l.ops {
+		used[l.ops[i].st] = true
+	}
+	for st := style(0); st < numStyles; st++ {
+		if used[st] {
+			if err := pdf.AddTTFFontFromFontContainer(fontFamilies[st], f.container); err != nil {
+				return nil, fmt.Errorf("render: add font %s: %w", fontFamilies[st], err)
+			}
+		}
+	}
+
+	d := drawer{pdf: &pdf, font: -1}
+	total := strconv.Itoa(l.pages())
+	for pg := range l.pages() {
+		pdf.AddPage()
+		end := len(l.ops)
+		if pg+1 < l.pages() {
+			end = l.pageStart[pg+1]
+		}
+		for _, o := range l.ops[l.pageStart[pg]:end] {
+			d.op(o)
+		}
+		d.headerFooter(l, header, footer, "Page "+strconv.Itoa(pg+1)+" of "+total)
+		if d.err != nil {
+			return nil, d.err
+		}
+	}
+
+	buf := outBufs.Get().(*bytes.Buffer)
+	defer outBufs.Put(buf)
+	buf.Reset()
+	if _, err := pdf.WriteTo(buf); err != nil {
+		return nil, fmt.Errorf("render: write pdf: %w", err)
+	}
+	return bytes.Clone(buf.Bytes()), nil
+}
+
+// drawer issues gopdf calls, switching font and colour only when needed.
+type drawer struct {
+	pdf   *gopdf.GoPdf
+	font  int // style*1000+size*10 of the current font, -1 if unknown
+	faint bool
+	err   error
+}
+
+func (d *drawer) op(o op) {
+	if d.err != nil {
+		return
+	}
+	if o.rule {
+		d.pdf.SetLineWidth(0.6)
+		d.pdf.Line(o.x, o.y, o.x2, o.y)
+		return
+	}
+	if o.faint != d.faint {
+		if o.faint {
+			d.pdf.SetTextColor(110, 110, 110)
+		} else {
+			d.pdf.SetTextColor(0, 0, 0)
+		}
+		d.faint = o.faint
+	}
+	if key := int(o.st)*1000 + int(o.size*10); key != d.font {
+		if err := d.pdf.SetFontWithStyle(fontFamilies[o.st], gopdf.Regular, o.size); err != nil {
+			d.err = fmt.Errorf("render: set font: %w", err)
+			return
+		}
+		d.font = key
+	}
+	d.pdf.SetXY(o.x, o.y)
+	// Left-aligned, so the cell width does not move the text; the layout
+	// already made sure the text fits.
+	if err := d.pdf.Cell(&gopdf.Rect{W: contentW, H: o.size}, o.text); err != nil {
+		d.err = fmt.Errorf("render: draw text: %w", err)
+	}
+}
+
+// headerFooter draws the running header and footer of one page.
+func (d *drawer) headerFooter(l *layout, header, footer, pageLabel string) {
+	labelW := l.width(pageLabel, regular, headFootSize)
+	if header != "" {
+		d.op(op{text: truncate(l, header, contentW), x: marginL, y: headerY, size: headFootSize, faint: true})
+	}
+	if footer != "" {
+		d.op(op{text: truncate(l, footer, contentW-labelW-24), x: marginL, y: footerY, size: headFootSize, faint: true})
+	}
+	d.op(op{text: pageLabel, x: marginL + contentW - labelW, y: footerY, size: headFootSize, faint: true})
+	d.pdf.SetStrokeColor(170, 170, 170)
+	d.pdf.SetLineWidth(0.4)
+	if header != "" {
+		d.pdf.Line(marginL, headerY+headFootSize+4, marginL+contentW, headerY+headFootSize+4)
+	}
+	d.pdf.Line(marginL, footerY-5, marginL+contentW, footerY-5)
+	d.pdf.SetStrokeColor(0, 0, 0)
+}
+
+// truncate shortens a header or footer to one line of at most w points,
+// ending it with an ellipsis if anything was cut. Control characters
+// become spaces, as they would in body text.
+func truncate(l *layout, s string, w float64) string {
+	clean := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if isSeparator(s[i]) {
+			clean = append(clean, ' ')
+		} else {
+			clean = append(clean, s[i])
+		}
+	}
+	s = string(clean)
+	if l.width(s, regular, headFootSize) <= w {
+		return s
+	}
+	maxW := int((w - l.width("…", regular, headFootSize)) * 1000 / headFootSize)
+	m := l.f.metrics[regular]
+	used := 0
+	for i, r := range s {
+		used += m.runeWidth(r)
+		if used > maxW {
+			return s[:i] + "…"
+		}
+	}
+	return s
+}

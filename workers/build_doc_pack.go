@@ -1,0 +1,125 @@
+package workers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"trustdocs/docpack"
+	"trustdocs/events"
+	"trustdocs/store"
+)
+
+// BuildDocPackArgs builds the doc pack of a completed checkout: the pack and its
+// documents in the database, and one render job per document.
+type BuildDocPackArgs struct {
+	Event events.Envelope `json:"event"`
+}
+
+func (BuildDocPackArgs) Kind() string { return "build_doc_pack" }
+
+func (BuildDocPackArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDocs} }
+
+// BuildDocPackWorker plans the pack (docpack.Build) and records it, with the render
+// jobs, in the transaction that completes the job. Ids derive from the event id, so a
+// retry or a replay finds the pack it made and adds nothing.
+type BuildDocPackWorker struct {
+	river.WorkerDefaults[BuildDocPackArgs]
+	deps *Deps
+}
+
+func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPackArgs]) error {
+	env := job.Args.Event
+	c, err := events.DataAs[events.Checkout](env)
+	if err != nil {
+		return river.JobCancel(err) // validated at ingestion: cannot happen for a good build
+	}
+	log := w.deps.Log.With().Str("event_id", env.ID).Str("leg_id", c.LegID).Int64("job_id", job.ID).Logger()
+
+	tx, err := w.deps.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+
+	if packID, status, found, err := store.LivePack(ctx, tx, c.LegID); err != nil {
+		return err
+	} else if found && packID != PackID(env.ID) {
+		// A second "completed" for a leg that has a pack is an upstream mistake (changes
+		// come as booking.checkout.amended): keep the pack, say so, finish the job.
+		log.Warn().Str("pack_id", packID).Str("status", status).Msg("leg already has a live pack; checkout ignored")
+		return w.complete(ctx, tx, job)
+	}
+
+	templates, err := store.LiveTemplates(ctx, tx)
+	if err != nil {
+		return err
+	}
+	pack := store.NewPack{PackID: PackID(env.ID), LegID: c.LegID, BookingID: c.BookingID, City: c.City,
+		GeneratorVer: GeneratorVersion, SourceEventID: env.ID}
+	plan, planErr := docpack.Build(c, templates)
+	if planErr != nil {
+		pack.Failure = planErr.Error()
+	} else {
+		for _, d := range plan.Docs {
+			signers := map[string]docpack.Signer{}
+			for _, role := range d.SignerOrder {
+				signers[role] = d.Signers[role]
+			}
+			var clauseIDs []string
+			for _, cl := range d.Clauses {
+				clauseIDs = append(clauseIDs, cl.ClauseID)
+			}
+			pack.Docs = append(pack.Docs, store.NewDoc{DocID: DocID(pack.PackID, d.TemplateName), TemplateID: d.TemplateID,
+				TemplateVersion: d.TemplateVersion, ClauseIDs: clauseIDs, Variables: d.Variables, SignerMap: signers})
+		}
+	}
+	created, err := store.CreatePackTx(ctx, tx, pack)
+	if err != nil {
+		return err
+	}
+	if created && planErr == nil {
+		var params []river.InsertManyParams
+		for _, d := range pack.Docs {
+			params = append(params, river.InsertManyParams{Args: RenderDocumentArgs{DocID: d.DocID}})
+		}
+		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("insert render jobs: %w", err)
+		}
+	}
+	if err := w.complete(ctx, tx, job); err != nil {
+		return err
+	}
+	switch {
+	case !created:
+		log.Info().Str("pack_id", pack.PackID).Msg("pack already built: no-op")
+	case planErr != nil:
+		log.Warn().Str("pack_id", pack.PackID).Str("failure", pack.Failure).Msg("pack failed: recorded, no documents")
+	default:
+		log.Info().Str("pack_id", pack.PackID).Int("documents", len(pack.Docs)).Msg("pack built")
+	}
+	return nil
+}
+
+func (w *BuildDocPackWorker) complete(ctx context.Context, tx pgx.Tx, job *river.Job[BuildDocPackArgs]) error {
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("complete job %d: %w", job.ID, err)
+	}
+	return tx.Commit(ctx)
+}
+
+// PackID derives a pack's id from the checkout event that built it.
+func PackID(eventID string) string { return "dpk_" + shortHash(eventID) }
+
+// DocID derives a document's id from its pack and template.
+func DocID(packID, templateName string) string { return "doc_" + shortHash(packID+"\x00"+templateName) }
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:8])
+}

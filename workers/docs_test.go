@@ -1,0 +1,257 @@
+package workers_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/require"
+
+	"trustdocs/content"
+	"trustdocs/events"
+	"trustdocs/evidence"
+	"trustdocs/store"
+	"trustdocs/testkit"
+	"trustdocs/workers"
+)
+
+// listen subscribes a fresh queue to pipeline-events and returns its URL.
+func (b *bundle) listen(t *testing.T) string {
+	t.Helper()
+	q, err := b.aws.SQS.CreateQueue(b.ctx, &sqs.CreateQueueInput{QueueName: aws.String("listener-" + testkit.Suffix())})
+	require.NoError(t, err)
+	qa, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	require.NoError(t, err)
+	_, err = b.aws.SNS.Subscribe(b.ctx, &sns.SubscribeInput{TopicArn: aws.String(b.rep.TopicARNs[b.cfg.PipelineTopic]), Protocol: aws.String("sqs"),
+		Endpoint: aws.String(qa.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
+	require.NoError(t, err)
+	return aws.ToString(q.QueueUrl)
+}
+
+func (b *bundle) publishContent(t *testing.T) {
+	t.Helper()
+	lib, err := content.Load(content.FS)
+	require.NoError(t, err)
+	tx, err := b.pool.Begin(b.ctx)
+	require.NoError(t, err)
+	_, err = store.PublishContentTx(b.ctx, tx, lib, "test")
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(b.ctx))
+}
+
+func checkoutEvent(t *testing.T) events.Envelope {
+	t.Helper()
+	body, err := os.ReadFile("../events/examples/booking.checkout.completed.json")
+	require.NoError(t, err)
+	env, err := events.Decode(body)
+	require.NoError(t, err)
+	return env
+}
+
+func (b *bundle) scalar(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.pool.QueryRow(b.ctx, sql, args...).Scan(&n))
+	return n
+}
+
+func (b *bundle) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestCheckoutBecomesAnIssuedPackOfLockedHashedPDFsSentForSignature(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.publishContent(t)
+	listener := b.listen(t)
+	env := checkoutEvent(t)
+	params, err := workers.JobsFor(env)
+	require.NoError(t, err)
+	// The build job twice, as a replay would: still one pack.
+	_, err = b.river.InsertMany(b.ctx, append(params, params...))
+	require.NoError(t, err)
+
+	packID := workers.PackID(env.ID)
+	b.waitFor(t, "envelopes", func() bool {
+		return b.scalar(t, `select count(*) from doc_instance where pack_id = $1 and envelope_status = 'sent'`, packID) == 2
+	})
+	require.Equal(t, 1, b.scalar(t, `select count(*) from doc_pack`), "one pack")
+	require.Equal(t, 1, b.scalar(t, `select count(*) from doc_pack where status = 'issued' and leg_id = 'leg_7Q2M_1'`))
+	require.Equal(t, 2, b.scalar(t, `select count(*) from doc_sign_event where event = 'envelope_sent'`), "one envelope_sent per document")
+
+	rows, err := b.pool.Query(b.ctx, `select doc_id, render_pdf_s3, render_pdf_sha256, variables_filled from doc_instance where pack_id = $1`, packID)
+	require.NoError(t, err)
+	type doc struct {
+		id, uri, sha string
+		vars         map[string]string
+	}
+	var docs []doc
+	for rows.Next() {
+		var d doc
+		var raw []byte
+		require.NoError(t, rows.Scan(&d.id, &d.uri, &d.sha, &raw))
+		require.NoError(t, json.Unmarshal(raw, &d.vars))
+		docs = append(docs, d)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, docs, 2)
+
+	for _, d := range docs {
+		keys := store.KeysFor(b.cfg.DocsEnv, packID, d.id, 1)
+		require.Equal(t, "s3://"+b.cfg.DocsBucket+"/"+keys.PDF, d.uri)
+
+		versions, err := b.aws.S3.ListObjectVersions(b.ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(b.cfg.DocsBucket), Prefix: aws.String(keys.PDF)})
+		require.NoError(t, err)
+		require.Len(t, versions.Versions, 1, "one PDF version per document")
+		head, err := b.aws.S3.HeadObject(b.ctx, &s3.HeadObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.PDF)})
+		require.NoError(t, err)
+		require.Equal(t, s3types.ObjectLockModeCompliance, head.ObjectLockMode, "under retention")
+
+		pdf, err := store.GetObject(b.ctx, b.aws.S3, b.cfg.DocsBucket, keys.PDF)
+		require.NoError(t, err)
+		hashFile, err := store.GetObject(b.ctx, b.aws.S3, b.cfg.DocsBucket, keys.Hash)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(string(hashFile), d.sha+"  "), "hash file matches the database")
+		envelope, err := store.GetObject(b.ctx, b.aws.S3, b.cfg.DocsBucket, keys.Envelope)
+		require.NoError(t, err)
+		require.Contains(t, string(envelope), `"envelope_id": "env_sbx_`)
+
+		text := pdfText(t, pdf)
+		for name, v := range d.vars {
+			require.Contains(t, squash(text), squash(v), "variable %s appears in %s", name, d.id)
+		}
+		require.Contains(t, squash(text), squash("Page 1 of"))
+	}
+
+	got := receiveAll(t, b, listener)
+	require.Len(t, got, 1, "doc_pack.issued published once")
+	require.Equal(t, events.DocPackIssued, got[0].Type)
+	require.Contains(t, string(got[0].Data), packID)
+}
+
+func receiveAll(t *testing.T, b *bundle, url string) []events.Envelope {
+	t.Helper()
+	var out []events.Envelope
+	for range 3 {
+		res, err := b.aws.SQS.ReceiveMessage(b.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
+		require.NoError(t, err)
+		for _, m := range res.Messages {
+			var e events.Envelope
+			require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &e))
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// pdfText extracts a PDF's text with poppler's pdftotext, as a reader would see it.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Fatal("pdftotext not found: install poppler-utils (make up does)")
+	}
+	f := filepath.Join(t.TempDir(), "doc.pdf")
+	require.NoError(t, os.WriteFile(f, pdf, 0o600))
+	out, err := exec.Command("pdftotext", f, "-").Output()
+	require.NoError(t, err)
+	return string(out)
+}
+
+// squash folds whitespace, since wrapping splits long values across lines.
+func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// issuePack runs a checkout through build, render and send, and returns the pack's
+// documents.
+func (b *bundle) issuePack(t *testing.T) (string, []string) {
+	t.Helper()
+	b.publishContent(t)
+	env := checkoutEvent(t)
+	params, err := workers.JobsFor(env)
+	require.NoError(t, err)
+	_, err = b.river.InsertMany(b.ctx, params)
+	require.NoError(t, err)
+	packID := workers.PackID(env.ID)
+	b.waitFor(t, "envelopes", func() bool {
+		return b.scalar(t, `select count(*) from doc_instance where pack_id = $1 and envelope_status = 'sent'`, packID) == 2
+	})
+	ids, err := store.PackDocIDs(b.ctx, b.pool, packID)
+	require.NoError(t, err)
+	return packID, ids
+}
+
+func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	packID, docs := b.issuePack(t)
+	docID := docs[0]
+	keys := store.KeysFor(b.cfg.DocsEnv, packID, docID, 1)
+
+	r, err := evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	require.NoError(t, err)
+	require.True(t, r.OK(), "%+v", r.Checks)
+	require.Len(t, r.Checks, 4) // database hash, hash file, re-render, retention
+	require.Equal(t, "COMPLIANCE", r.RetentionMode)
+	require.False(t, r.LegalHold)
+
+	// Legal hold on, recorded with who and why.
+	held, err := evidence.SetLegalHold(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID, true, "legal@acme", "dispute 42")
+	require.NoError(t, err)
+	require.Contains(t, held, keys.PDF)
+	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	require.NoError(t, err)
+	require.True(t, r.LegalHold)
+	require.Equal(t, "legal@acme", r.LegalHoldActor)
+	require.Equal(t, "dispute 42", r.LegalHoldWhy)
+
+	// Deleting the locked PDF version is refused.
+	versions, err := b.aws.S3.ListObjectVersions(b.ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(b.cfg.DocsBucket), Prefix: aws.String(keys.PDF)})
+	require.NoError(t, err)
+	_, err = b.aws.S3.DeleteObject(b.ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.PDF), VersionId: versions.Versions[0].VersionId})
+	require.Error(t, err)
+
+	// A hash file replaced by a new version no longer matches.
+	_, err = b.aws.S3.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.Hash),
+		Body: strings.NewReader(strings.Repeat("0", 64) + "  forged\n"), ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
+	require.NoError(t, err)
+	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	require.NoError(t, err)
+	require.False(t, r.OK())
+	require.Equal(t, []string{"hash file"}, failed(r))
+
+	// A database hash edited by hand no longer matches either.
+	_, err = b.pool.Exec(b.ctx, `update doc_instance set render_pdf_sha256 = repeat('f', 64) where doc_id = $1`, docID)
+	require.NoError(t, err)
+	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"database hash", "hash file"}, failed(r))
+
+	_, err = evidence.SetLegalHold(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID, false, "legal@acme", "dispute 42 settled")
+	require.NoError(t, err)
+}
+
+func failed(r evidence.Report) []string {
+	var out []string
+	for _, c := range r.Checks {
+		if !c.OK {
+			out = append(out, c.Name)
+		}
+	}
+	return out
+}

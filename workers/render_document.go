@@ -1,0 +1,111 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"trustdocs/events"
+	"trustdocs/evidence"
+	"trustdocs/store"
+)
+
+// RenderDocumentArgs renders one document of a pack and stores it, write-once, in S3.
+type RenderDocumentArgs struct {
+	DocID string `json:"doc_id"`
+}
+
+func (RenderDocumentArgs) Kind() string { return "render_document" }
+
+func (RenderDocumentArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueDocs, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// RenderDocumentWorker renders from the stored inputs (so `doc verify` can do the same),
+// writes doc_{id}_v1.pdf and hash_{id}.txt with If-None-Match (a retry writes no second
+// version), then records the hash. The job that stores a pack's last document issues
+// the pack, publishes doc_pack.issued and queues the envelopes, all in its transaction.
+type RenderDocumentWorker struct {
+	river.WorkerDefaults[RenderDocumentArgs]
+	deps *Deps
+}
+
+func (w *RenderDocumentWorker) Timeout(*river.Job[RenderDocumentArgs]) time.Duration {
+	return 2 * time.Minute
+}
+
+func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDocumentArgs]) error {
+	d, err := store.DocForRender(ctx, w.deps.Pool, job.Args.DocID)
+	if err != nil {
+		return err
+	}
+	pdf, err := evidence.RenderStored(ctx, w.deps.Pool, d)
+	if err != nil {
+		return river.JobCancel(err) // the same inputs will fail the same way: on-call looks at it
+	}
+	keys := store.KeysFor(w.deps.DocsEnv, d.PackID, d.DocID, 1)
+	sum, err := store.PutOnce(ctx, w.deps.S3, w.deps.DocsBucket, keys.PDF, "application/pdf", pdf)
+	if err != nil {
+		return err
+	}
+	hashFile := fmt.Sprintf("%s  %s\n", sum, keys.PDF[len(keys.PDF)-len(fmt.Sprintf("doc_%s_v1.pdf", d.DocID)):])
+	if _, err := store.PutOnce(ctx, w.deps.S3, w.deps.DocsBucket, keys.Hash, "text/plain", []byte(hashFile)); err != nil {
+		return err
+	}
+
+	tx, err := w.deps.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := store.LockPackTx(ctx, tx, d.PackID); err != nil {
+		return err
+	}
+	uri := fmt.Sprintf("s3://%s/%s", w.deps.DocsBucket, keys.PDF)
+	if d.RenderSHA256 == nil || *d.RenderSHA256 != sum {
+		if err := store.RecordRenderTx(ctx, tx, d.DocID, uri, sum); err != nil {
+			return err
+		}
+	}
+	issued, err := store.IssueIfRenderedTx(ctx, tx, d.PackID)
+	if err != nil {
+		return err
+	}
+	if issued {
+		if err := w.onIssued(ctx, tx, d.PackID); err != nil {
+			return err
+		}
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("complete job %d: %w", job.ID, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	log := w.deps.Log.With().Str("doc_id", d.DocID).Str("pack_id", d.PackID).Str("sha256", sum).Logger()
+	log.Info().Str("s3", uri).Int("bytes", len(pdf)).Bool("pack_issued", issued).Msg("document stored")
+	return nil
+}
+
+// onIssued announces the issued pack and queues one envelope per document.
+func (w *RenderDocumentWorker) onIssued(ctx context.Context, tx pgx.Tx, packID string) error {
+	docs, err := store.PackDocIDs(ctx, tx, packID)
+	if err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]any{"pack_id": packID, "doc_ids": docs})
+	params := []river.InsertManyParams{{Args: PublishEventArgs{Event: events.Envelope{
+		ID: "evt_" + shortHash(packID+"\x00issued"), Type: events.DocPackIssued, Source: "trustdocs",
+		OccurredAt: time.Now().UTC().Truncate(time.Second), Data: data,
+	}}}}
+	for _, id := range docs {
+		params = append(params, river.InsertManyParams{Args: SendEnvelopeArgs{DocID: id}})
+	}
+	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertManyTx(ctx, tx, params)
+	return err
+}
