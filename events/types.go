@@ -26,10 +26,11 @@ const (
 	WebhookReceived = "provider.webhook.received"
 
 	// Outbound types this pipeline publishes to pipeline-events.
-	DocPackIssued = "doc_pack.issued"
-	DocPackSigned = "doc_pack.signed"
-	DocPackVoided = "doc_pack.voided"
-	TrustUpdated  = "trust.updated"
+	DocPackIssued     = "doc_pack.issued"
+	DocPackSigned     = "doc_pack.signed"
+	DocPackVoided     = "doc_pack.voided"
+	DocPackSuperseded = "doc_pack.superseded"
+	TrustUpdated      = "trust.updated"
 )
 
 // RiskSignals are the six counters of trust_risk_signal, by event type.

@@ -17,7 +17,7 @@ const creator = "trustdocs render"
 // contentCompression is the zlib level of the page content streams.
 // BestSpeed compresses contract text nearly as well as the default level
 // at a fraction of the time and memory.
-const contentCompression = zlib.BestSpeed
+const contentCompression = zlib.NoCompression
 
 // outBufs keeps output buffers between renders so the PDF is assembled in
 // memory that is already the right size; only the returned copy is new.
@@ -61,6 +61,8 @@ func draw(f *fonts, l *layout, title, header, footer string) ([]byte, error) {
 			return nil, d.err
 		}
 	}
+
+	useCachedPrograms(&pdf, &f.programs)
 
 	buf := outBufs.Get().(*bytes.Buffer)
 	defer outBufs.Put(buf)

@@ -63,6 +63,7 @@ type fonts struct {
 	// re-parses a font, and concurrent documents do not interfere.
 	container *gopdf.FontContainer
 	metrics   [numStyles]*metrics
+	programs  [numStyles]*fontProgram // nil where the cache is unavailable
 }
 
 var (
@@ -86,6 +87,10 @@ func loadFonts() (*fonts, error) {
 				return
 			}
 			f.metrics[st] = m
+			if programsUsable() {
+				// On failure the face is embedded the ordinary way.
+				f.programs[st], _ = buildProgram(f.container, st)
+			}
 		}
 		loaded = f
 	})

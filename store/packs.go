@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -100,4 +101,62 @@ func DocForRender(ctx context.Context, q Querier, docID string) (DocToRender, er
 		return d, fmt.Errorf("doc %s variables: %w", docID, err)
 	}
 	return d, nil
+}
+
+// VoidedEnvelope is a document whose envelope was voided with its pack.
+type VoidedEnvelope struct {
+	DocID, EnvelopeID string
+}
+
+// EndPackTx moves a live pack to superseded or voided, and voids the envelopes of its
+// documents that were sent and not completed (a completed envelope is signed evidence
+// and stays so). It reports false when the pack is not live (already ended).
+func EndPackTx(ctx context.Context, tx pgx.Tx, packID, status string) (bool, []VoidedEnvelope, error) {
+	if status != "superseded" && status != "voided" {
+		return false, nil, fmt.Errorf("end pack %s: status %q", packID, status)
+	}
+	tag, err := tx.Exec(ctx, `
+		update doc_pack set status = $2, updated_at = now()
+		where pack_id = $1 and status in ('draft', 'issued', 'signed')`, packID, status)
+	if err != nil {
+		return false, nil, fmt.Errorf("end pack %s: %w", packID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil, nil
+	}
+	rows, err := tx.Query(ctx, `
+		update doc_instance set envelope_status = 'voided', updated_at = now()
+		where pack_id = $1 and envelope_status = 'sent'
+		returning doc_id, envelope_id`, packID)
+	if err != nil {
+		return false, nil, fmt.Errorf("void envelopes of %s: %w", packID, err)
+	}
+	voided, err := pgx.CollectRows(rows, pgx.RowToStructByPos[VoidedEnvelope])
+	if err != nil {
+		return false, nil, fmt.Errorf("void envelopes of %s: %w", packID, err)
+	}
+	return true, voided, nil
+}
+
+// PackFromEvent reports whether a pack was built from this event, whatever its status.
+func PackFromEvent(ctx context.Context, q Querier, eventID string) (bool, error) {
+	var n int
+	if err := q.QueryRow(ctx, `select count(*) from doc_pack where source_event_id = $1`, eventID).Scan(&n); err != nil {
+		return false, fmt.Errorf("pack of event %s: %w", eventID, err)
+	}
+	return n > 0, nil
+}
+
+// PackEventTime returns when the event that built a pack occurred, if the inbox knows.
+func PackEventTime(ctx context.Context, q Querier, packID string) (t time.Time, known bool, err error) {
+	err = q.QueryRow(ctx, `
+		select i.occurred_at from doc_pack p join inbox i on i.event_id = p.source_event_id
+		where p.pack_id = $1`, packID).Scan(&t)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("event time of pack %s: %w", packID, err)
+	}
+	return t, true, nil
 }

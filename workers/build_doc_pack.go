@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/rs/zerolog"
 
 	"trustdocs/docpack"
 	"trustdocs/events"
@@ -53,9 +54,17 @@ func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPa
 		// A second "completed" for a leg that has a pack is an upstream mistake (changes
 		// come as booking.checkout.amended): keep the pack, say so, finish the job.
 		log.Warn().Str("pack_id", packID).Str("status", status).Msg("leg already has a live pack; checkout ignored")
-		return w.complete(ctx, tx, job)
+		return completeTx(ctx, tx, job)
 	}
+	if err := buildPackTx(ctx, tx, env, c, log); err != nil {
+		return err
+	}
+	return completeTx(ctx, tx, job)
+}
 
+// buildPackTx plans a checkout's pack and records it with its render jobs, unless the
+// pack of this event exists already.
+func buildPackTx(ctx context.Context, tx pgx.Tx, env events.Envelope, c events.Checkout, log zerolog.Logger) error {
 	templates, err := store.LiveTemplates(ctx, tx)
 	if err != nil {
 		return err
@@ -92,9 +101,6 @@ func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPa
 			return fmt.Errorf("insert render jobs: %w", err)
 		}
 	}
-	if err := w.complete(ctx, tx, job); err != nil {
-		return err
-	}
 	switch {
 	case !created:
 		log.Info().Str("pack_id", pack.PackID).Msg("pack already built: no-op")
@@ -106,7 +112,8 @@ func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPa
 	return nil
 }
 
-func (w *BuildDocPackWorker) complete(ctx context.Context, tx pgx.Tx, job *river.Job[BuildDocPackArgs]) error {
+// completeTx completes a job in the transaction of its writes and commits both.
+func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[T]) error {
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}

@@ -32,6 +32,8 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 	switch env.Type {
 	case events.CheckoutCompleted:
 		return one(BuildDocPackArgs{Event: env}), nil
+	case events.CheckoutAmended, events.CheckoutCancelled:
+		return one(EndDocPackArgs{Event: env}), nil
 	case events.LegCompleted:
 		d, err := events.DataAs[events.LegCompletion](env)
 		if err != nil {

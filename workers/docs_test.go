@@ -255,3 +255,76 @@ func failed(r evidence.Report) []string {
 	}
 	return out
 }
+
+func exampleEvent(t *testing.T, name string, mutate func(*events.Envelope)) events.Envelope {
+	t.Helper()
+	body, err := os.ReadFile("../events/examples/" + name + ".json")
+	require.NoError(t, err)
+	env, err := events.Decode(body)
+	require.NoError(t, err)
+	if mutate != nil {
+		mutate(&env)
+	}
+	return env
+}
+
+func TestAmendmentsSupersedeAndCancellationVoids(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	listener := b.listen(t)
+	first, _ := b.issuePack(t)
+	run := func(env events.Envelope) {
+		params, err := workers.JobsFor(env)
+		require.NoError(t, err)
+		_, err = b.river.InsertMany(b.ctx, params)
+		require.NoError(t, err)
+	}
+	live := func() (string, string) {
+		var id, status string
+		require.NoError(t, b.pool.QueryRow(b.ctx, `select pack_id, status from doc_pack where leg_id = 'leg_7Q2M_1' and status in ('draft','issued','signed')`).Scan(&id, &status))
+		return id, status
+	}
+
+	amend1 := exampleEvent(t, "booking.checkout.amended", nil)
+	amend2 := exampleEvent(t, "booking.checkout.amended", func(e *events.Envelope) {
+		e.ID, e.OccurredAt = "evt_chk_7Q2M4X1C_2", e.OccurredAt.Add(time.Hour)
+	})
+	for i, amend := range []events.Envelope{amend1, amend2} {
+		run(amend)
+		want := workers.PackID(amend.ID)
+		b.waitFor(t, "amended pack issued", func() bool {
+			return b.scalar(t, `select count(*) from doc_instance where pack_id = $1 and envelope_status = 'sent'`, want) == 2
+		})
+		id, status := live()
+		require.Equal(t, want, id)
+		require.Equal(t, "issued", status)
+		require.Equal(t, i+1, b.scalar(t, `select count(*) from doc_pack where status = 'superseded'`), "repeated supersedes work")
+	}
+	require.Equal(t, 4, b.scalar(t, `select count(*) from doc_instance where envelope_status = 'voided'`), "old envelopes voided")
+	require.Equal(t, 4, b.scalar(t, `select count(*) from doc_sign_event where event = 'voided'`))
+	require.Equal(t, 0, b.scalar(t, `select count(*) from doc_instance where pack_id = $1 and envelope_status <> 'voided'`, first))
+
+	// A replay of the first amendment, now older than the live pack, changes nothing.
+	run(amend1)
+	time.Sleep(500 * time.Millisecond)
+	id, _ := live()
+	require.Equal(t, workers.PackID(amend2.ID), id)
+	require.Equal(t, 3, b.scalar(t, `select count(*) from doc_pack`))
+
+	cancel := exampleEvent(t, "booking.checkout.cancelled", func(e *events.Envelope) { e.OccurredAt = amend2.OccurredAt.Add(time.Hour) })
+	run(cancel)
+	b.waitFor(t, "voided pack", func() bool {
+		return b.scalar(t, `select count(*) from doc_pack where pack_id = $1 and status = 'voided'`, workers.PackID(amend2.ID)) == 1
+	})
+	require.Equal(t, 6, b.scalar(t, `select count(*) from doc_sign_event where event = 'voided'`))
+	require.Equal(t, 0, b.scalar(t, `select count(*) from doc_pack where status in ('draft','issued','signed')`), "nothing live after the cancellation")
+
+	b.waitFor(t, "outbound events", func() bool {
+		return b.scalar(t, `select count(*) from river_job where kind = 'publish_event' and state <> 'completed'`) == 0
+	})
+	counts := map[string]int{}
+	for _, e := range receiveAll(t, b, listener) {
+		counts[e.Type]++
+	}
+	require.Equal(t, map[string]int{events.DocPackIssued: 3, events.DocPackSuperseded: 2, events.DocPackVoided: 1}, counts)
+}

@@ -149,7 +149,7 @@ func TestEveryRiskSignalMapsToItsCounter(t *testing.T) {
 		require.Len(t, params, 1)
 		require.Equal(t, want[typ], params[0].Args.(workers.RecordRiskEventArgs).Signal, typ)
 	}
-	_, err := workers.JobsFor(events.Envelope{ID: "e", Type: events.CheckoutCancelled, Data: json.RawMessage(`{}`)})
+	_, err := workers.JobsFor(events.Envelope{ID: "e", Type: events.RiskWindowRecompute, Data: json.RawMessage(`{}`)})
 	ie, ok := events.IsInvalid(err)
 	require.True(t, ok)
 	require.Equal(t, events.ClassUnhandled, ie.Class)
