@@ -2,11 +2,9 @@ package workers
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"trustdocs/store"
 )
@@ -49,8 +47,5 @@ func (w *RecordRiskEventWorker) Work(ctx context.Context, job *river.Job[RecordR
 	if _, err := store.InsertRiskEventsTx(ctx, tx, rows); err != nil {
 		return err
 	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return fmt.Errorf("complete job %d: %w", job.ID, err)
-	}
-	return tx.Commit(ctx)
+	return completeTx(ctx, tx, job)
 }

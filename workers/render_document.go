@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"trustdocs/events"
 	"trustdocs/evidence"
@@ -81,10 +80,7 @@ func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDo
 			return err
 		}
 	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return fmt.Errorf("complete job %d: %w", job.ID, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := completeTx(ctx, tx, job); err != nil {
 		return err
 	}
 	log := w.deps.Log.With().Str("doc_id", d.DocID).Str("pack_id", d.PackID).Str("sha256", sum).Logger()

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"trustdocs/content"
 	"trustdocs/esign"
@@ -76,8 +75,5 @@ func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelo
 	}); err != nil {
 		return err
 	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return fmt.Errorf("complete job %d: %w", job.ID, err)
-	}
-	return tx.Commit(ctx)
+	return completeTx(ctx, tx, job)
 }
