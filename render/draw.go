@@ -5,7 +5,7 @@ import (
 	"compress/zlib"
 	"fmt"
 	"strconv"
-	"sync"
+	"unicode/utf8"
 
 	"github.com/signintech/gopdf"
 )
@@ -18,10 +18,6 @@ const creator = "trustdocs render"
 // BestSpeed compresses contract text nearly as well as the default level
 // at a fraction of the time and memory.
 const contentCompression = zlib.NoCompression
-
-// outBufs keeps output buffers between renders so the PDF is assembled in
-// memory that is already the right size; only the returned copy is new.
-var outBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // draw writes the laid-out pages with gopdf.
 func draw(f *fonts, l *layout, title, header, footer string) ([]byte, error) {
@@ -64,21 +60,43 @@ func draw(f *fonts, l *layout, title, header, footer string) ([]byte, error) {
 
 	useCachedPrograms(&pdf, &f.programs)
 
-	buf := outBufs.Get().(*bytes.Buffer)
-	defer outBufs.Put(buf)
-	buf.Reset()
+	// Write into a buffer sized from the layout so the PDF is assembled
+	// without regrowing, and hand that buffer to the caller as it is.
+	buf := bytes.NewBuffer(make([]byte, 0, estimateSize(l, &f.programs)))
 	if _, err := pdf.WriteTo(buf); err != nil {
 		return nil, fmt.Errorf("render: write pdf: %w", err)
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	return buf.Bytes(), nil
 }
 
-// drawer issues gopdf calls, switching font and colour only when needed.
+// estimateSize is a slight overestimate of the PDF's size: each glyph is
+// four hex digits in a content stream, each cell about 60 bytes of
+// operators, plus the fonts and the fixed objects.
+func estimateSize(l *layout, progs *[numStyles]*fontProgram) int {
+	n := 16 << 10
+	for i := range l.ops {
+		n += 64 + 4*utf8.RuneCountInString(l.ops[i].text)
+	}
+	n += l.pages() * 2048 // header, footer, page objects
+	for _, p := range progs {
+		if p != nil {
+			n += len(p.body) + 4096 // program, widths, ToUnicode map
+		} else {
+			n += 64 << 10
+		}
+	}
+	return n
+}
+
+// drawer issues gopdf calls, switching font only when needed.
+//
+// All text is black: once a text colour is set, gopdf writes a colour
+// operator into every later cell, a measurable cost at ~500 cells a
+// document. Header and footer are set apart by size and grey rules.
 type drawer struct {
-	pdf   *gopdf.GoPdf
-	font  int // style*1000+size*10 of the current font, -1 if unknown
-	faint bool
-	err   error
+	pdf  *gopdf.GoPdf
+	font int // style*1000+size*10 of the current font, -1 if unknown
+	err  error
 }
 
 func (d *drawer) op(o op) {
@@ -89,14 +107,6 @@ func (d *drawer) op(o op) {
 		d.pdf.SetLineWidth(0.6)
 		d.pdf.Line(o.x, o.y, o.x2, o.y)
 		return
-	}
-	if o.faint != d.faint {
-		if o.faint {
-			d.pdf.SetTextColor(110, 110, 110)
-		} else {
-			d.pdf.SetTextColor(0, 0, 0)
-		}
-		d.faint = o.faint
 	}
 	if key := int(o.st)*1000 + int(o.size*10); key != d.font {
 		if err := d.pdf.SetFontWithStyle(fontFamilies[o.st], gopdf.Regular, o.size); err != nil {
@@ -117,12 +127,12 @@ func (d *drawer) op(o op) {
 func (d *drawer) headerFooter(l *layout, header, footer, pageLabel string) {
 	labelW := l.width(pageLabel, regular, headFootSize)
 	if header != "" {
-		d.op(op{text: truncate(l, header, contentW), x: marginL, y: headerY, size: headFootSize, faint: true})
+		d.op(op{text: truncate(l, header, contentW), x: marginL, y: headerY, size: headFootSize})
 	}
 	if footer != "" {
-		d.op(op{text: truncate(l, footer, contentW-labelW-24), x: marginL, y: footerY, size: headFootSize, faint: true})
+		d.op(op{text: truncate(l, footer, contentW-labelW-24), x: marginL, y: footerY, size: headFootSize})
 	}
-	d.op(op{text: pageLabel, x: marginL + contentW - labelW, y: footerY, size: headFootSize, faint: true})
+	d.op(op{text: pageLabel, x: marginL + contentW - labelW, y: footerY, size: headFootSize})
 	d.pdf.SetStrokeColor(170, 170, 170)
 	d.pdf.SetLineWidth(0.4)
 	if header != "" {

@@ -28,13 +28,12 @@ const (
 // op is one drawing operation on a page: a text cell (one gopdf Cell call)
 // or, if rule is set, a horizontal line from x to x2.
 type op struct {
-	text  string
-	x, y  float64 // top-left corner of the text, or the line's start
-	x2    float64
-	size  float64
-	st    style
-	rule  bool
-	faint bool // grey: header, footer, captions
+	text string
+	x, y float64 // top-left corner of the text, or the line's start
+	x2   float64
+	size float64
+	st   style
+	rule bool
 }
 
 // piece is the part of a word in one style ("**bold**," is two pieces).
@@ -135,8 +134,8 @@ func (l *layout) fitsWithoutBreak(fn func()) bool {
 }
 
 // text places a single unwrapped cell.
-func (l *layout) text(s string, st style, size, x float64, faint bool) {
-	l.ops = append(l.ops, op{text: s, x: x, y: l.y, size: size, st: st, faint: faint})
+func (l *layout) text(s string, st style, size, x float64) {
+	l.ops = append(l.ops, op{text: s, x: x, y: l.y, size: size, st: st})
 }
 
 func (l *layout) rule(x, x2 float64) {

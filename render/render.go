@@ -140,7 +140,7 @@ func (l *layout) block(b block) {
 	case blockListItem:
 		l.ensure(bodyLeading)
 		mw := l.width(b.marker, regular, bodySize)
-		l.text(b.marker, regular, bodySize, x-markerGap-mw, false)
+		l.text(b.marker, regular, bodySize, x-markerGap-mw)
 		if len(b.runs) == 0 {
 			l.y += bodyLeading
 		}

@@ -41,8 +41,8 @@ func (l *layout) signatureBlock(s Signer) {
 	l.rule(marginL, marginL+sigLineW)
 	l.rule(marginL+sigDateX, marginL+sigDateX+sigDateW)
 	l.y += 2
-	l.text("Signature", regular, sigCaption, marginL, true)
-	l.text("Date", regular, sigCaption, marginL+sigDateX, true)
+	l.text("Signature", regular, sigCaption, marginL)
+	l.text("Date", regular, sigCaption, marginL+sigDateX)
 	l.y += sigCaption * 1.3
 }
 

@@ -40,6 +40,8 @@ start() {
   bin/pipelinectl migrate
   echo "== bootstrap"
   bin/pipelinectl bootstrap
+  echo "== content publish (clauses and templates)"
+  bin/pipelinectl content publish
   stop >/dev/null
   for svc in worker receiver; do
     setsid nohup "bin/$svc" >"$DEMO/$svc.log" 2>&1 </dev/null &
@@ -52,10 +54,29 @@ start() {
   echo "receiver: $(curl -s "http://$RECEIVER_ADDR/readyz")"
 
   echo "== sample events: the contract examples, published as the booking system does"
-  bin/pipelinectl publish events/examples/*.json
-  sleep 3
+  # The checkout first and alone, so its pack is issued before the amendment and the
+  # cancellation (published afterwards) supersede and void it.
+  bin/pipelinectl publish events/examples/booking.checkout.completed.json
+  for _ in $(seq 100); do
+    [ "$(psql -X -tAq "$DATABASE_URL" -c "select count(*) from doc_instance where envelope_status = 'sent'")" -ge 2 ] 2>/dev/null && break
+    sleep 0.2
+  done
+  echo "== the issued pack, before any change"
+  psql -X -q "$DATABASE_URL" -c "select p.pack_id, p.status, d.doc_id, d.render_pdf_s3, left(d.render_pdf_sha256, 16) as sha256, d.envelope_id, d.envelope_status from doc_pack p join doc_instance d using (pack_id) order by p.created_at, d.doc_id"
+  doc=$(psql -X -tAq "$DATABASE_URL" -c "select doc_id from doc_instance where render_pdf_sha256 is not null order by created_at limit 1")
+  if [ -n "$doc" ]; then
+    echo "== pipelinectl doc verify $doc"
+    bin/pipelinectl doc verify "$doc" || true
+  fi
+  echo "== the other sample events (amendment, cancellation, risk, trust, a webhook)"
+  bin/pipelinectl publish $(ls events/examples/*.json | grep -v checkout.completed)
+  sleep 4
   echo "== what the pipeline did (a second demo run finds every event already in the inbox: no-ops)"
   psql -X -q "$DATABASE_URL" <<'SQL'
+\echo doc packs: the checkout's pack superseded by the amendment, whose pack the cancellation voided
+select pack_id, status, source_event_id, created_at from doc_pack order by created_at;
+\echo evidence log (doc_sign_event)
+select doc_id, event, actor_role, created_at from doc_sign_event order by created_at;
 \echo accepted events (inbox)
 select type, count(*) as events from inbox group by type order by type;
 \echo risk ledger (risk_event)

@@ -32,7 +32,7 @@ type NewDoc struct {
 func CreatePackTx(ctx context.Context, tx pgx.Tx, p NewPack) (created bool, err error) {
 	if _, err := tx.Exec(ctx, `
 		insert into booking_leg (leg_id, booking_id, city) values ($1, $2, $3)
-		on conflict (leg_id) do update set city = excluded.city, updated_at = now()
+		on conflict (leg_id) do update set city = excluded.city, booking_id = excluded.booking_id, updated_at = now()
 		where booking_leg.city is distinct from excluded.city`, p.LegID, p.BookingID, p.City); err != nil {
 		return false, fmt.Errorf("leg %s: %w", p.LegID, err)
 	}
@@ -159,4 +159,29 @@ func PackEventTime(ctx context.Context, q Querier, packID string) (t time.Time, 
 		return t, false, fmt.Errorf("event time of pack %s: %w", packID, err)
 	}
 	return t, true, nil
+}
+
+// CancelLegTx records a leg's cancellation time (the latest one wins).
+func CancelLegTx(ctx context.Context, tx pgx.Tx, legID, bookingID string, at time.Time) error {
+	_, err := tx.Exec(ctx, `
+		insert into booking_leg (leg_id, booking_id, cancelled_at) values ($1, $2, $3)
+		on conflict (leg_id) do update set cancelled_at = greatest(booking_leg.cancelled_at, excluded.cancelled_at), updated_at = now()`,
+		legID, bookingID, at)
+	if err != nil {
+		return fmt.Errorf("cancel leg %s: %w", legID, err)
+	}
+	return nil
+}
+
+// LegCancelledAt returns when a leg was cancelled, if it was.
+func LegCancelledAt(ctx context.Context, q Querier, legID string) (t time.Time, cancelled bool, err error) {
+	var at *time.Time
+	err = q.QueryRow(ctx, `select cancelled_at from booking_leg where leg_id = $1`, legID).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && at == nil) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("leg %s: %w", legID, err)
+	}
+	return *at, true, nil
 }

@@ -63,8 +63,14 @@ func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPa
 }
 
 // buildPackTx plans a checkout's pack and records it with its render jobs, unless the
-// pack of this event exists already.
+// pack of this event exists already or the leg was cancelled after this event happened.
 func buildPackTx(ctx context.Context, tx pgx.Tx, env events.Envelope, c events.Checkout, log zerolog.Logger) error {
+	if at, cancelled, err := store.LegCancelledAt(ctx, tx, c.LegID); err != nil {
+		return err
+	} else if cancelled && !env.OccurredAt.After(at) {
+		log.Warn().Time("cancelled_at", at).Msg("leg was cancelled after this event: no pack")
+		return nil
+	}
 	templates, err := store.LiveTemplates(ctx, tx)
 	if err != nil {
 		return err

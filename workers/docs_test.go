@@ -328,3 +328,19 @@ func TestAmendmentsSupersedeAndCancellationVoids(t *testing.T) {
 	}
 	require.Equal(t, map[string]int{events.DocPackIssued: 3, events.DocPackSuperseded: 2, events.DocPackVoided: 1}, counts)
 }
+
+func TestCancellationBeforeItsCheckoutArrivesWins(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.publishContent(t)
+	// Delivered out of order: the cancellation first, then the older checkout and amendment.
+	for _, name := range []string{"booking.checkout.cancelled", "booking.checkout.completed", "booking.checkout.amended"} {
+		params, err := workers.JobsFor(exampleEvent(t, name, nil))
+		require.NoError(t, err)
+		_, err = b.river.InsertMany(b.ctx, params)
+		require.NoError(t, err)
+		b.waitFor(t, name, func() bool { return b.scalar(t, `select count(*) from river_job where state <> 'completed'`) == 0 })
+	}
+	require.Equal(t, 0, b.scalar(t, `select count(*) from doc_pack`), "no pack for a leg cancelled after those events")
+	require.Equal(t, 1, b.scalar(t, `select count(*) from booking_leg where leg_id = 'leg_7Q2M_1' and cancelled_at is not null`))
+}

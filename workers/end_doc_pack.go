@@ -33,7 +33,7 @@ type EndDocPackWorker struct {
 func (w *EndDocPackWorker) Work(ctx context.Context, job *river.Job[EndDocPackArgs]) error {
 	env := job.Args.Event
 	amended := env.Type == events.CheckoutAmended
-	var legID string
+	var legID, bookingID string
 	var checkout events.Checkout
 	if amended {
 		c, err := events.DataAs[events.Checkout](env)
@@ -46,7 +46,7 @@ func (w *EndDocPackWorker) Work(ctx context.Context, job *river.Job[EndDocPackAr
 		if err != nil {
 			return river.JobCancel(err)
 		}
-		legID = c.LegID
+		legID, bookingID = c.LegID, c.BookingID
 	}
 	log := w.deps.Log.With().Str("event_id", env.ID).Str("event_type", env.Type).Str("leg_id", legID).Int64("job_id", job.ID).Logger()
 
@@ -92,6 +92,8 @@ func (w *EndDocPackWorker) Work(ctx context.Context, job *river.Job[EndDocPackAr
 		if err := buildPackTx(ctx, tx, env, checkout, log); err != nil {
 			return err
 		}
+	} else if err := store.CancelLegTx(ctx, tx, legID, bookingID, env.OccurredAt); err != nil {
+		return err
 	}
 	return completeTx(ctx, tx, job)
 }
