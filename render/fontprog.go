@@ -23,31 +23,42 @@ import (
 // document whose glyphs it contains: the PDF's CIDFont widths and ToUnicode
 // map, which gopdf still writes per document, only mention the glyphs the
 // document uses. So once per process we let gopdf build and compress the
-// font program of each face for a fixed, generous character set (Latin-1,
-// Latin Extended-A and common punctuation) and, in each document whose
-// glyphs fall within it, put that object in place of gopdf's own
-// FontFile2 object. A document using other characters (Greek, Cyrillic…)
-// keeps gopdf's per-document subset for that face: correct, only slower.
+// font program of each face for a few fixed character sets (programSets)
+// and, in each document, put the smallest one holding all of the face's
+// glyphs in place of gopdf's own FontFile2 object. A face using other
+// characters (Greek, Cyrillic…) keeps gopdf's per-document subset: correct,
+// only slower. Either way the choice depends on the document alone, so the
+// output stays deterministic.
 //
 // Swapping the object needs gopdf's unexported object table (GoPdf.pdfObjs),
-// reached with reflect and unsafe. programsUsable checks at start-up that
-// the field is there with the expected type; if a gopdf upgrade changes it,
-// documents are simply rendered without the swap (TestFastFontPath fails
-// to flag it).
+// reached with reflect and unsafe; this is the one place the package
+// relies on gopdf internals (tested against v0.33.0). pdfObjsFound checks
+// at start-up that the field exists with the expected type. If a gopdf
+// upgrade changes it, documents are rendered without the swap — correct
+// but slower — and TestFastFontPath fails to say so. The cached object is
+// cut out of a PDF gopdf itself wrote, so its bytes are gopdf's.
 
-// supersetChars are the characters whose glyphs every cached font program
-// contains.
-var supersetChars = func() string {
+// programSets are the character sets of the cached font programs of each
+// face, smallest first; a document's face uses the first that has all its
+// glyphs. Latin-1 covers English and Western European text (about 23 KB a
+// face); the second set adds Latin Extended-A for Central European names
+// (about 33 KB a face). For comparison, a per-document subset of the
+// standard contract is about 8 KB a face — the price of not compressing
+// it per document.
+var programSets = [...]string{
+	charRange(0x20, 0x7f) + charRange(0xa0, 0x100) + punctuation,
+	charRange(0x20, 0x7f) + charRange(0xa0, 0x180) + punctuation,
+}
+
+const punctuation = "‐‑‒–—―‘’‚‛“”„‟†‡•…‰′″‹›⁄€™№℠"
+
+func charRange(from, to rune) string {
 	var b []rune
-	for r := rune(0x20); r < 0x7f; r++ {
+	for r := from; r < to; r++ {
 		b = append(b, r)
 	}
-	for r := rune(0xa0); r < 0x180; r++ {
-		b = append(b, r)
-	}
-	b = append(b, []rune("‐‑‒–—―‘’‚‛“”„‟†‡•…‰′″‹›⁄€™№℠")...)
 	return string(b)
-}()
+}
 
 // fontProgram is one face's cached FontFile2 object.
 type fontProgram struct {
@@ -66,17 +77,18 @@ func (p *fontProgram) covers(sub *gopdf.SubsetFontObj) bool {
 	return true
 }
 
-// pdfObjsOffset is the offset of GoPdf.pdfObjs, or 0 if it is not found.
-var pdfObjsOffset = func() uintptr {
+// pdfObjsOffset is the offset of GoPdf.pdfObjs in the struct; pdfObjsFound
+// says whether the field exists with the expected type.
+var pdfObjsOffset, pdfObjsFound = func() (uintptr, bool) {
 	f, ok := reflect.TypeFor[gopdf.GoPdf]().FieldByName("pdfObjs")
 	if !ok || f.Type != reflect.TypeFor[[]gopdf.IObj]() {
-		return 0
+		return 0, false
 	}
-	return f.Offset
+	return f.Offset, true
 }()
 
 // programsUsable reports whether gopdf's object table can be reached.
-func programsUsable() bool { return pdfObjsOffset != 0 }
+func programsUsable() bool { return pdfObjsFound }
 
 // pdfObjects returns gopdf's object table. Elements may be replaced; the
 // slice itself must not be appended to.
@@ -84,10 +96,10 @@ func pdfObjects(pdf *gopdf.GoPdf) []gopdf.IObj {
 	return *(*[]gopdf.IObj)(unsafe.Add(unsafe.Pointer(pdf), pdfObjsOffset))
 }
 
-// useCachedPrograms replaces gopdf's FontFile2 objects by the cached ones
-// where they cover the document's glyphs. It is called after all drawing,
+// useCachedPrograms replaces gopdf's FontFile2 objects by cached ones
+// where one covers the document's glyphs. It is called after all drawing,
 // when the glyph sets are final.
-func useCachedPrograms(pdf *gopdf.GoPdf, progs *[numStyles]*fontProgram) {
+func useCachedPrograms(pdf *gopdf.GoPdf, progs *[numStyles][]*fontProgram) {
 	if !programsUsable() {
 		return
 	}
@@ -98,11 +110,23 @@ func useCachedPrograms(pdf *gopdf.GoPdf, progs *[numStyles]*fontProgram) {
 			continue
 		}
 		st, ok := styleOfFamily(d.PtrToSubsetFontObj.GetFamily())
-		if !ok || progs[st] == nil || !progs[st].covers(d.PtrToSubsetFontObj) {
+		if !ok {
 			continue
 		}
-		objs[i] = &gopdf.ImportedObj{Data: progs[st].body}
+		if p := coveringProgram(progs[st], d.PtrToSubsetFontObj); p != nil {
+			objs[i] = &gopdf.ImportedObj{Data: p.body}
+		}
 	}
+}
+
+// coveringProgram returns the smallest program with every glyph sub uses.
+func coveringProgram(progs []*fontProgram, sub *gopdf.SubsetFontObj) *fontProgram {
+	for _, p := range progs {
+		if p.covers(sub) {
+			return p
+		}
+	}
+	return nil
 }
 
 func styleOfFamily(family string) (style, bool) {
@@ -114,9 +138,27 @@ func styleOfFamily(family string) (style, bool) {
 	return 0, false
 }
 
-// buildProgram has gopdf write a one-page PDF that uses every superset
-// character in the face and cuts the FontFile2 object out of it.
-func buildProgram(container *gopdf.FontContainer, st style) (*fontProgram, error) {
+// buildPrograms builds the cached programs of one face, one per entry of
+// programSets. On failure it returns none, and the face is embedded the
+// ordinary way.
+func buildPrograms(container *gopdf.FontContainer, st style) []*fontProgram {
+	if !programsUsable() {
+		return nil
+	}
+	var progs []*fontProgram
+	for _, chars := range programSets {
+		p, err := buildProgram(container, st, chars)
+		if err != nil {
+			return nil
+		}
+		progs = append(progs, p)
+	}
+	return progs
+}
+
+// buildProgram has gopdf write a one-page PDF that uses every character of
+// chars in the face and cuts the FontFile2 object out of it.
+func buildProgram(container *gopdf.FontContainer, st style, chars string) (*fontProgram, error) {
 	var pdf gopdf.GoPdf
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	if err := pdf.AddTTFFontFromFontContainer(fontFamilies[st], container); err != nil {
@@ -126,7 +168,7 @@ func buildProgram(container *gopdf.FontContainer, st style) (*fontProgram, error
 		return nil, err
 	}
 	pdf.AddPage()
-	if err := pdf.Cell(&gopdf.Rect{W: 100, H: 10}, supersetChars); err != nil {
+	if err := pdf.Cell(&gopdf.Rect{W: 100, H: 10}, chars); err != nil {
 		return nil, err
 	}
 	objs := pdfObjects(&pdf)

@@ -63,7 +63,7 @@ type fonts struct {
 	// re-parses a font, and concurrent documents do not interfere.
 	container *gopdf.FontContainer
 	metrics   [numStyles]*metrics
-	programs  [numStyles]*fontProgram // nil where the cache is unavailable
+	programs  [numStyles][]*fontProgram // smallest first; none if unavailable
 }
 
 var (
@@ -87,10 +87,7 @@ func loadFonts() (*fonts, error) {
 				return
 			}
 			f.metrics[st] = m
-			if programsUsable() {
-				// On failure the face is embedded the ordinary way.
-				f.programs[st], _ = buildProgram(f.container, st)
-			}
+			f.programs[st] = buildPrograms(f.container, st)
 		}
 		loaded = f
 	})

@@ -62,6 +62,7 @@ type layout struct {
 	// Scratch space reused by every paragraph of the document.
 	pieces []piece
 	words  []word
+	split  []word // second buffer for splitLongWords
 	buf    []byte
 }
 
@@ -249,9 +250,10 @@ func (l *layout) tokenize(runs []run, base style, maxW int) {
 			inWord, brk = false, true
 		}
 	}
-	for i := 0; i < len(l.words); i++ {
-		if l.words[i].w > maxW {
-			l.splitWord(i, maxW)
+	for _, w := range l.words {
+		if w.w > maxW {
+			l.splitLongWords(maxW)
+			break
 		}
 	}
 }
@@ -261,36 +263,41 @@ func (l *layout) tokenize(runs []run, base style, maxW int) {
 // A no-break space is multi-byte and so stays inside its word.
 func isSeparator(c byte) bool { return c <= ' ' || c == 0x7f }
 
-// splitWord replaces words[i] by chunks that each fit in maxW, each chunk
-// after the first starting a new line.
-func (l *layout) splitWord(i, maxW int) {
-	orig := l.words[i]
-	var chunks []word
-	cur := word{p0: len(l.pieces), p1: len(l.pieces), brk: orig.brk}
-	for pi := orig.p0; pi < orig.p1; pi++ {
-		p := l.pieces[pi]
-		m := l.f.metrics[p.st]
-		from, w := 0, 0
-		for j, r := range p.text {
-			rw := m.runeWidth(r)
-			if cur.w+w+rw > maxW && (cur.w+w > 0) {
-				if j > from {
-					l.pieces = append(l.pieces, piece{text: p.text[from:j], st: p.st, w: w})
-					cur.p1++
-					cur.w += w
+// splitLongWords replaces every word wider than maxW by chunks that each
+// fit, each chunk after the first starting a new line.
+func (l *layout) splitLongWords(maxW int) {
+	out := l.split[:0]
+	for _, w := range l.words {
+		if w.w <= maxW {
+			out = append(out, w)
+			continue
+		}
+		cur := word{p0: len(l.pieces), p1: len(l.pieces), brk: w.brk}
+		for pi := w.p0; pi < w.p1; pi++ {
+			p := l.pieces[pi]
+			m := l.f.metrics[p.st]
+			from, pw := 0, 0
+			for j, r := range p.text {
+				rw := m.runeWidth(r)
+				if cur.w+pw+rw > maxW && cur.w+pw > 0 {
+					if j > from {
+						l.pieces = append(l.pieces, piece{text: p.text[from:j], st: p.st, w: pw})
+						cur.p1++
+						cur.w += pw
+					}
+					out = append(out, cur)
+					cur = word{p0: len(l.pieces), p1: len(l.pieces), brk: true}
+					from, pw = j, 0
 				}
-				chunks = append(chunks, cur)
-				cur = word{p0: len(l.pieces), p1: len(l.pieces), brk: true}
-				from, w = j, 0
+				pw += rw
 			}
-			w += rw
+			if len(p.text) > from {
+				l.pieces = append(l.pieces, piece{text: p.text[from:], st: p.st, w: pw})
+				cur.p1++
+				cur.w += pw
+			}
 		}
-		if len(p.text) > from {
-			l.pieces = append(l.pieces, piece{text: p.text[from:], st: p.st, w: w})
-			cur.p1++
-			cur.w += w
-		}
+		out = append(out, cur)
 	}
-	chunks = append(chunks, cur)
-	l.words = append(l.words[:i], append(chunks, l.words[i+1:]...)...)
+	l.words, l.split = out, l.words
 }

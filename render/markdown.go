@@ -40,26 +40,26 @@ type block struct {
 	marker string  // list marker drawn left of the text ("•", "1.")
 	runs   []run
 	tight  bool // inside a tight list: less space after
+	vars   bool // some run contains "{{": substitution may change it
 }
 
-// parser turns a Markdown body into blocks and substitutes placeholders
-// in the resulting text runs. It is used by one render at a time.
+// parser turns a Markdown body into blocks. Placeholders are left in the
+// text; they are substituted afterwards, per document (see vars.go).
 type parser struct {
-	vars    map[string]string
-	missing map[string]struct{}
 	src     []byte
 	blocks  []block
 	runs    []run  // runs of the container being collected
 	scratch []byte // text of the run being collected
 	curSt   style
+	vars    bool // a run of the current block contains "{{"
 }
 
-// parseMarkdown appends the blocks of one section body to p.blocks.
-func (p *parser) parseMarkdown(body string) {
-	p.src = []byte(body)
+// parseMarkdown returns the blocks of one section body.
+func parseMarkdown(body string) []block {
+	p := parser{src: []byte(body)}
 	doc := md.Parser().Parse(text.NewReader(p.src))
 	p.walkBlocks(doc, 0, false)
-	p.src = nil
+	return p.blocks
 }
 
 // listIndent is how far each list level indents its text.
@@ -128,19 +128,17 @@ func (p *parser) walkList(l *ast.List, indent float64) {
 
 // addInline collects the inline text of n into one block.
 func (p *parser) addInline(n ast.Node, b block) {
-	p.runs = nil
-	p.curSt = regular
+	p.runs, p.curSt, p.vars = nil, regular, false
 	p.walkInline(n, regular)
 	p.flush(false)
-	b.runs = p.runs
+	b.runs, b.vars = p.runs, p.vars
 	p.runs = nil
 	p.blocks = append(p.blocks, b)
 }
 
 // addLines renders a code or HTML block as literal text lines.
 func (p *parser) addLines(n ast.Node, indent float64, tight bool) {
-	p.runs = nil
-	p.curSt = regular
+	p.runs, p.curSt, p.vars = nil, regular, false
 	lines := n.Lines()
 	for i := 0; i < lines.Len(); i++ {
 		seg := lines.At(i)
@@ -149,7 +147,7 @@ func (p *parser) addLines(n ast.Node, indent float64, tight bool) {
 		p.flush(i < lines.Len()-1)
 	}
 	p.flush(false)
-	b := block{kind: blockParagraph, indent: indent, tight: tight, runs: p.runs}
+	b := block{kind: blockParagraph, indent: indent, tight: tight, runs: p.runs, vars: p.vars}
 	p.runs = nil
 	p.blocks = append(p.blocks, b)
 }
@@ -211,14 +209,16 @@ func (p *parser) setStyle(st style) {
 	}
 }
 
-// flush ends the current run, substituting placeholders in its text.
+// flush ends the current run.
 func (p *parser) flush(brk bool) {
 	if len(p.scratch) == 0 && !brk {
 		return
 	}
-	s := p.substitute(string(p.scratch))
+	if bytes.Contains(p.scratch, []byte("{{")) {
+		p.vars = true
+	}
+	p.runs = append(p.runs, run{text: string(p.scratch), st: p.curSt, brk: brk})
 	p.scratch = p.scratch[:0]
-	p.runs = append(p.runs, run{text: s, st: p.curSt, brk: brk})
 }
 
 // appendUnescaped appends Markdown text with backslash escapes and entity

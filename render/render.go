@@ -50,19 +50,17 @@ func Render(doc Document) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{vars: doc.Variables}
-	title, header, footer := p.substitute(doc.Title), p.substitute(doc.Header), p.substitute(doc.Footer)
+	sub := &substituter{vars: doc.Variables}
+	title, header, footer := sub.text(doc.Title), sub.text(doc.Header), sub.text(doc.Footer)
 	sections := make([]parsedSection, len(doc.Sections))
 	for i, s := range doc.Sections {
-		first := len(p.blocks)
-		p.parseMarkdown(s.Markdown)
 		sections[i] = parsedSection{
-			heading:   p.substitute(s.Heading),
-			blocks:    p.blocks[first:len(p.blocks):len(p.blocks)],
+			heading:   sub.text(s.Heading),
+			blocks:    sub.blocks(parseCached(s.Markdown)),
 			pageBreak: s.PageBreakBefore,
 		}
 	}
-	if err := p.missingError(); err != nil {
+	if err := sub.err(); err != nil {
 		return nil, err
 	}
 
@@ -119,8 +117,12 @@ func (l *layout) section(s parsedSection) {
 // (deeper levels use the last).
 var headingSizes = [...]float64{10.5, 9.8, 9.2}
 
+// maxIndent keeps deeply nested lists and quotes readable.
+const maxIndent = contentW / 2
+
 func (l *layout) block(b block) {
-	x, w := marginL+b.indent, contentW-b.indent
+	indent := min(b.indent, maxIndent)
+	x, w := marginL+indent, contentW-indent
 	switch b.kind {
 	case blockHeading:
 		size := headingSizes[min(b.level, len(headingSizes))-1]

@@ -1,12 +1,15 @@
 package render
 
 // StandardContract returns the "standard 3-page contract": a talent
-// statement of work between a buyer, a performer and a studio, of about
-// 1,000 words per A4 page, with headings, paragraphs, nested and ordered
-// lists, bold and italic text, twelve variables and three signers. It is
-// the fixed workload of the render benchmarks and a realistic sample for
-// other packages' tests and documentation. Each call returns a fresh
-// Document, so callers may modify it.
+// statement of work between a buyer, a performer and a studio, with
+// sixteen clauses (scope, schedule, fees, usage rights, cancellation,
+// confidentiality, liability, governing law…), Markdown headings,
+// paragraphs, ordered and nested lists, bold and italic text, thirteen
+// variables and three signers. It renders to exactly three A4 pages: about
+// 2,300 words, about 900 on a full page, the last page ending with the
+// signature blocks. It is the fixed workload of the render benchmarks and
+// a realistic sample for other packages' tests and documentation. Each
+// call returns a fresh Document, so callers may modify it.
 func StandardContract() Document {
 	return Document{
 		Title:  "Statement of Work — Talent Services for {{project_name}}",

@@ -26,7 +26,33 @@ func (e *MissingVariableError) Error() string {
 
 func quote(s string) string { return `"` + s + `"` }
 
-// substitute replaces the {{name}} placeholders in s, a piece of text that
+// substituter fills in placeholders for one document and records the
+// names it has no value for.
+type substituter struct {
+	vars    map[string]string
+	missing map[string]struct{}
+}
+
+// blocks returns bs with placeholders substituted. bs may be shared (it
+// comes from the template cache) and is not modified: blocks with
+// placeholders get new runs, the others are reused as they are.
+func (sub *substituter) blocks(bs []block) []block {
+	out := make([]block, len(bs))
+	for i, b := range bs {
+		if b.vars {
+			runs := make([]run, len(b.runs))
+			for j, r := range b.runs {
+				r.text = sub.text(r.text)
+				runs[j] = r
+			}
+			b.runs = runs
+		}
+		out[i] = b
+	}
+	return out
+}
+
+// text replaces the {{name}} placeholders in s, a piece of text that
 // has already been through the Markdown parser, so a value is only ever
 // text: "**x**" in a value stays four asterisks and an x. The replacement
 // is a single left-to-right pass, so a value that itself contains
@@ -35,7 +61,7 @@ func quote(s string) string { return `"` + s + `"` }
 // A name is letters, digits, '_', '.' or '-', optionally surrounded by
 // spaces inside the braces. Anything else between "{{" and "}}" is not a
 // placeholder and is printed as it is.
-func (p *parser) substitute(s string) string {
+func (sub *substituter) text(s string) string {
 	i := strings.Index(s, "{{")
 	if i < 0 {
 		return s // the common case: no allocation
@@ -50,10 +76,10 @@ func (p *parser) substitute(s string) string {
 			continue
 		}
 		b.WriteString(s[:i])
-		if v, found := p.vars[name]; found {
+		if v, found := sub.vars[name]; found {
 			b.WriteString(v)
 		} else {
-			p.markMissing(name)
+			sub.markMissing(name)
 			b.WriteString(s[i:end])
 		}
 		s = s[end:]
@@ -63,21 +89,21 @@ func (p *parser) substitute(s string) string {
 	return b.String()
 }
 
-func (p *parser) markMissing(name string) {
-	if p.missing == nil {
-		p.missing = make(map[string]struct{})
+func (sub *substituter) markMissing(name string) {
+	if sub.missing == nil {
+		sub.missing = make(map[string]struct{})
 	}
-	p.missing[name] = struct{}{}
+	sub.missing[name] = struct{}{}
 }
 
 // missingError reports every missing variable of the document at once, in
 // sorted order so the message does not depend on map iteration.
-func (p *parser) missingError() error {
-	if len(p.missing) == 0 {
+func (sub *substituter) err() error {
+	if len(sub.missing) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(p.missing))
-	for n := range p.missing {
+	names := make([]string, 0, len(sub.missing))
+	for n := range sub.missing {
 		names = append(names, n)
 	}
 	slices.Sort(names)

@@ -137,6 +137,19 @@ func TestCheckoutBecomesAnIssuedPackOfLockedHashedPDFsSentForSignature(t *testin
 		for name, v := range d.vars {
 			require.Contains(t, squash(text), squash(v), "variable %s appears in %s", name, d.id)
 		}
+		// Every clause of the document is there: its headings, as the reader sees them.
+		var bodies []string
+		require.NoError(t, b.pool.QueryRow(b.ctx, `
+			select array_agg(c.body_markdown) from doc_instance d join doc_clause c on c.clause_id = any (d.clause_ids)
+			where d.doc_id = $1`, d.id).Scan(&bodies))
+		require.NotEmpty(t, bodies)
+		for _, body := range bodies {
+			for _, line := range strings.Split(body, "\n") {
+				if h, ok := strings.CutPrefix(line, "## "); ok {
+					require.Contains(t, squash(text), squash(h), "clause heading in %s", d.id)
+				}
+			}
+		}
 		require.Contains(t, squash(text), squash("Page 1 of"))
 	}
 
