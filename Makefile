@@ -12,7 +12,7 @@ GO_TEST_FLAGS ?= -count=1 -timeout 30m
 WITH_STACK = eval "$$(scripts/devstack.sh up)" &&
 
 .DEFAULT_GOAL := help
-.PHONY: help build up down status migrate bootstrap demo demo-stop test unit vet lint fmt-check clean
+.PHONY: help build up down status migrate bootstrap demo demo-stop test fuzz unit vet lint fmt-check clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,8 +41,20 @@ demo: build ## start the stack, migrate, bootstrap and run worker + receiver
 demo-stop: ## stop the demo's worker and receiver
 	@scripts/demo.sh stop
 
-test: build fmt-check vet lint ## vet, lint and run every test against the local stack
+test: build fmt-check vet lint ## vet, lint, a short fuzz of each parser, then every test against the local stack
+	@$(MAKE) -s fuzz FUZZTIME=$(FUZZTIME)
 	@$(WITH_STACK) go test $(GO_TEST_FLAGS) ./...
+
+FUZZTIME ?= 5s
+# package:FuzzTarget, one go test run each (go test fuzzes one target at a time)
+FUZZ_TARGETS := ./render/:FuzzRender ./webhook/:FuzzVerify
+
+fuzz: ## fuzz every parser and verifier for FUZZTIME each (make fuzz FUZZTIME=5m for longer)
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; \
+	  echo "fuzz $$fn ($$pkg) for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/trustdocs-fuzz.log 2>&1 || { cat /tmp/trustdocs-fuzz.log; exit 1; }; \
+	done; echo "fuzz: no failures"
 
 unit: ## run the tests of pure logic only (no stack needed)
 	@go test $(GO_TEST_FLAGS) ./config/

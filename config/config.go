@@ -67,6 +67,7 @@ type Config struct {
 	WorkerAddr            string
 	LogLevel              string
 	WebhookSecrets        map[string][]string
+	WebhookMaxBytes       int
 	ShutdownGrace         time.Duration
 	ConsumerConcurrency   int
 	RiverWorkerConcurrent int
@@ -134,6 +135,7 @@ var Vars = []Var{
 	{"S3_FORCE_PATH_STYLE", "true when TRUSTDOCS_STACK=local", "path-style S3 addressing (MinIO needs it)"},
 	{"RECEIVER_ADDR", "127.0.0.1:8080", "receiver listen address"},
 	{"WORKER_ADDR", "127.0.0.1:9091", "worker health and metrics address"},
+	{"WEBHOOK_MAX_BYTES", "131072", "largest webhook body the receiver accepts (413 above); keep the base64 envelope under the SQS message limit"},
 	{"WEBHOOK_SECRET_<PROVIDER>", "", "webhook secrets per provider (DOCUSIGN, DROPBOXSIGN, PERSONA, STRIPE, CHECKR), comma-separated during rotation"},
 	{"CONSUMER_CONCURRENCY", "2", "SQS consumers per queue in the worker"},
 	{"RIVER_WORKERS", "20", "River jobs worked at once per worker process"},
@@ -198,6 +200,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		RiverJobTimeout:       durVar("RIVER_JOB_TIMEOUT", time.Minute),
 		RiverRescueAfter:      durVar("RIVER_RESCUE_AFTER", 10*time.Minute),
 		WebhookSecrets:        map[string][]string{},
+		WebhookMaxBytes:       intVar("WEBHOOK_MAX_BYTES", 128<<10),
 	}
 
 	ret, err := ParseRetention(get("DOCS_RETENTION", "7y"))

@@ -18,12 +18,16 @@ const creator = "trustdocs render"
 // gopdf makes a new compressor for every page, and compress/flate
 // allocates about 0.8 MB per compressor, so compressing three pages alone
 // would exceed the 2 MB a document may allocate; deflating the ~70 KB of
-// content of the standard contract would also add 0.6 ms (BestSpeed) to a
-// 2.3 ms render. The cost is file size: ~65 KB more per 3-page document.
+// content of the standard contract would also add 0.6 ms (BestSpeed), more
+// than half of a render. The cost is file size: ~65 KB more per 3-page
+// document. contentStream (stream.go) writes uncompressed streams only: with
+// any other level its start-up check fails and pages are drawn with Cell.
 const contentCompression = zlib.NoCompression
 
-// draw writes the laid-out pages with gopdf.
-func draw(f *fonts, l *layout, title, header, footer string) ([]byte, error) {
+// draw writes the laid-out pages with gopdf. With fast set, the page
+// content streams are written by contentStream (stream.go) instead of
+// gopdf's Cell; the bytes are the same either way.
+func draw(f *fonts, l *layout, title, header, footer string, fast bool) ([]byte, error) {
 	var pdf gopdf.GoPdf
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetCompressLevel(contentCompression)
@@ -44,10 +48,18 @@ func draw(f *fonts, l *layout, title, header, footer string) ([]byte, error) {
 		}
 	}
 
-	d := drawer{pdf: &pdf, font: -1}
+	var cs *contentStream
+	d := drawer{c: &gopdfCanvas{pdf: &pdf}, font: -1}
+	if fast {
+		cs = newContentStream(f, &pdf, estimateContent(l))
+		d.c = cs
+	}
 	total := strconv.Itoa(l.pages())
 	for pg := range l.pages() {
 		pdf.AddPage()
+		if cs != nil {
+			cs.beginPage(&pdf)
+		}
 		end := len(l.ops)
 		if pg+1 < l.pages() {
 			end = l.pageStart[pg+1]
@@ -58,6 +70,14 @@ func draw(f *fonts, l *layout, title, header, footer string) ([]byte, error) {
 		d.headerFooter(l, header, footer, "Page "+strconv.Itoa(pg+1)+" of "+total)
 		if d.err != nil {
 			return nil, d.err
+		}
+		if cs != nil {
+			cs.endPage()
+		}
+	}
+	if cs != nil {
+		if err := cs.install(&pdf); err != nil {
+			return nil, err
 		}
 	}
 
@@ -93,13 +113,46 @@ func estimateSize(l *layout, progs *[numStyles][]*fontProgram, used *[numStyles]
 	return n
 }
 
-// drawer issues gopdf calls, switching font only when needed.
-//
-// All text is black: once a text colour is set, gopdf writes a colour
-// operator into every later cell, a measurable cost at ~250 cells a
-// document. Header and footer are set apart by size and grey rules.
-type drawer struct {
+// canvas is what the drawer draws on: gopdf itself (gopdfCanvas), or the
+// content stream writer of stream.go, which writes the same operators.
+// Coordinates are in points from the top-left corner of the page.
+type canvas interface {
+	setFont(st style, size float64) error
+	text(x, y float64, s string) error // s's top-left corner at x, y
+	setLineWidth(w float64)
+	setStrokeColor(r, g, b uint8)
+	line(x1, y1, x2, y2 float64)
+}
+
+// gopdfCanvas draws through gopdf's public API: one Cell per text. It is
+// the reference for contentStream and its fallback.
+type gopdfCanvas struct {
 	pdf  *gopdf.GoPdf
+	size float64
+}
+
+func (c *gopdfCanvas) setFont(st style, size float64) error {
+	c.size = size
+	return c.pdf.SetFontWithStyle(fontFamilies[st], gopdf.Regular, size)
+}
+
+func (c *gopdfCanvas) text(x, y float64, s string) error {
+	c.pdf.SetXY(x, y)
+	// Left-aligned, so the cell width does not move the text; the layout
+	// already made sure the text fits.
+	return c.pdf.Cell(&gopdf.Rect{W: contentW, H: c.size}, s)
+}
+
+func (c *gopdfCanvas) setLineWidth(w float64)       { c.pdf.SetLineWidth(w) }
+func (c *gopdfCanvas) setStrokeColor(r, g, b uint8) { c.pdf.SetStrokeColor(r, g, b) }
+func (c *gopdfCanvas) line(x1, y1, x2, y2 float64)  { c.pdf.Line(x1, y1, x2, y2) }
+
+// drawer replays ops on a canvas, switching font only when needed.
+//
+// All text is black: a text colour would add a colour operator to every
+// cell. Header and footer are set apart by size and grey rules.
+type drawer struct {
+	c    canvas
 	font int // style*1000+size*10 of the current font, -1 if unknown
 	err  error
 }
@@ -109,21 +162,18 @@ func (d *drawer) op(o op) {
 		return
 	}
 	if o.rule {
-		d.pdf.SetLineWidth(0.6)
-		d.pdf.Line(o.x, o.y, o.x2, o.y)
+		d.c.setLineWidth(0.6)
+		d.c.line(o.x, o.y, o.x2, o.y)
 		return
 	}
 	if key := int(o.st)*1000 + int(o.size*10); key != d.font {
-		if err := d.pdf.SetFontWithStyle(fontFamilies[o.st], gopdf.Regular, o.size); err != nil {
+		if err := d.c.setFont(o.st, o.size); err != nil {
 			d.err = fmt.Errorf("render: set font: %w", err)
 			return
 		}
 		d.font = key
 	}
-	d.pdf.SetXY(o.x, o.y)
-	// Left-aligned, so the cell width does not move the text; the layout
-	// already made sure the text fits.
-	if err := d.pdf.Cell(&gopdf.Rect{W: contentW, H: o.size}, o.text); err != nil {
+	if err := d.c.text(o.x, o.y, o.text); err != nil {
 		d.err = fmt.Errorf("render: draw text: %w", err)
 	}
 }
@@ -138,13 +188,13 @@ func (d *drawer) headerFooter(l *layout, header, footer, pageLabel string) {
 		d.op(op{text: truncate(l, footer, contentW-labelW-24), x: marginL, y: footerY, size: headFootSize})
 	}
 	d.op(op{text: pageLabel, x: marginL + contentW - labelW, y: footerY, size: headFootSize})
-	d.pdf.SetStrokeColor(170, 170, 170)
-	d.pdf.SetLineWidth(0.4)
+	d.c.setStrokeColor(170, 170, 170)
+	d.c.setLineWidth(0.4)
 	if header != "" {
-		d.pdf.Line(marginL, headerY+headFootSize+4, marginL+contentW, headerY+headFootSize+4)
+		d.c.line(marginL, headerY+headFootSize+4, marginL+contentW, headerY+headFootSize+4)
 	}
-	d.pdf.Line(marginL, footerY-5, marginL+contentW, footerY-5)
-	d.pdf.SetStrokeColor(0, 0, 0)
+	d.c.line(marginL, footerY-5, marginL+contentW, footerY-5)
+	d.c.setStrokeColor(0, 0, 0)
 }
 
 // truncate shortens a header or footer to one line of at most w points,

@@ -31,8 +31,8 @@ import (
 // output stays deterministic.
 //
 // Swapping the object needs gopdf's unexported object table (GoPdf.pdfObjs),
-// reached with reflect and unsafe; this is the one place the package
-// relies on gopdf internals (tested against v0.33.0). pdfObjsFound checks
+// reached with reflect and unsafe (tested against v0.33.0); stream.go uses
+// the same table to install its page content streams. pdfObjsFound checks
 // at start-up that the field exists with the expected type. If a gopdf
 // upgrade changes it, documents are rendered without the swap — correct
 // but slower — and TestFastFontPath fails to say so. The cached object is

@@ -53,6 +53,14 @@ type metrics struct {
 	sub   *gopdf.SubsetFontObj // read-only after loading
 	space int                  // width of U+0020, also used for missing glyphs
 	table [widthTableSize]uint16
+
+	// glyphs is the glyph id each rune is drawn with: its own, or for a
+	// rune the face lacks, that of the space gopdf puts in its place
+	// (missing marks those runes). Used by the content stream writer.
+	glyphs     [widthTableSize]uint16
+	missing    [widthTableSize]bool
+	spaceGlyph uint16
+	ascent     float64 // typographic ascender, thousandths of the font size
 }
 
 // fonts is everything parsed from the TTF files, built once per process.
@@ -64,6 +72,7 @@ type fonts struct {
 	container *gopdf.FontContainer
 	metrics   [numStyles]*metrics
 	programs  [numStyles][]*fontProgram // smallest first; none if unavailable
+	fastText  bool                      // contentStream may draw the pages (stream.go)
 }
 
 var (
@@ -89,6 +98,7 @@ func loadFonts() (*fonts, error) {
 			f.metrics[st] = m
 			f.programs[st] = buildPrograms(f.container, st)
 		}
+		f.fastText = fastTextAgrees(f)
 		loaded = f
 	})
 	return loaded, errLoading
@@ -107,14 +117,46 @@ func newMetrics(ttf []byte) (*metrics, error) {
 		return nil, errors.New("font has no space glyph")
 	}
 	m.space = sp
+	m.spaceGlyph, _ = m.glyph(' ')
 	for r := rune(0); r < widthTableSize; r++ {
 		w, ok := m.lookup(r)
 		if !ok {
 			w = m.space
 		}
 		m.table[r] = uint16(w)
+		m.glyphs[r], m.missing[r] = m.spaceGlyph, true
+		if g, ok := m.glyph(r); ok {
+			m.glyphs[r], m.missing[r] = g, false
+		}
 	}
+	p := m.sub.GetTTFParser()
+	m.ascent = float64(p.TypoAscender()) * 1000.00 / float64(p.UnitsPerEm())
 	return m, nil
+}
+
+// glyph returns the id of r's glyph, or false if the face has none.
+func (m *metrics) glyph(r rune) (uint16, bool) {
+	gi, err := m.sub.CharCodeToGlyphIndex(r)
+	if err != nil || gi > 0xffff {
+		return 0, false
+	}
+	return uint16(gi), true
+}
+
+// drawnGlyph returns the glyph r is drawn with and the rune gopdf records
+// for it in the font's subset: r itself, or a space if the face lacks r
+// (gopdf's DefaultOnGlyphNotFoundSubstitute).
+func (m *metrics) drawnGlyph(r rune) (uint16, rune) {
+	if r >= 0 && r < widthTableSize {
+		if m.missing[r] {
+			return m.spaceGlyph, ' '
+		}
+		return m.glyphs[r], r
+	}
+	if g, ok := m.glyph(r); ok {
+		return g, r
+	}
+	return m.spaceGlyph, ' '
 }
 
 // lookup returns the width of r's glyph, or false if the font has none.

@@ -43,6 +43,12 @@ var ErrNoContent = errors.New("render: document has no content")
 // A placeholder without a value in doc.Variables makes Render fail with a
 // *MissingVariableError naming every missing variable.
 func Render(doc Document) ([]byte, error) {
+	return render(doc, true)
+}
+
+// render is Render; with fast false, pages are always drawn with gopdf's
+// Cell (tests compare the two).
+func render(doc Document, fast bool) ([]byte, error) {
 	if doc.Title == "" && len(doc.Sections) == 0 && len(doc.Signers) == 0 {
 		return nil, ErrNoContent
 	}
@@ -70,7 +76,13 @@ func Render(doc Document) ([]byte, error) {
 		l.section(s)
 	}
 	l.signatures(doc.Signers)
-	return draw(f, l, title, header, footer)
+	if fast && f.fastText {
+		pdf, err := draw(f, l, title, header, footer, true)
+		if !errors.Is(err, errFastText) {
+			return pdf, err
+		}
+	}
+	return draw(f, l, title, header, footer, false)
 }
 
 type parsedSection struct {

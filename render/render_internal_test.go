@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -69,6 +70,46 @@ func TestWidthsMatchGopdf(t *testing.T) {
 			if got := f.metrics[st].textWidth(s); got != want {
 				t.Errorf("%s %q: width %d, want %d", fontFamilies[st], s, got, want)
 			}
+		}
+	}
+}
+
+// TestFastTextPath guards the content stream writer (see stream.go): it
+// must be enabled, and documents drawn with it must be byte for byte the
+// documents drawn with gopdf's Cell.
+func TestFastTextPath(t *testing.T) {
+	f, err := loadFonts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.fastText {
+		t.Fatal("the content stream writer disagrees with gopdf's Cell: pages are drawn the slow way")
+	}
+	docs := []Document{
+		StandardContract(),
+		{
+			Title:  "Ωμέγα Ж Łukasz Dvořák 你好 𝔘𝔫𝔦",
+			Header: strings.Repeat("very long header ", 40),
+			Footer: "tab\there\x00nul \xff\xfe",
+			Sections: []Section{
+				{Heading: "Odd", Markdown: "# H1 *i* **b** ***bi***\n\n### H3\n\n- a\n  1. b\n\n---\n\n> q `c` \u00a0\u202e\ufffd"},
+				{Markdown: strings.Repeat("Long text that wraps. ", 300), PageBreakBefore: true},
+			},
+			Signers: []Signer{{Role: "studio_owner", Name: "Zoë", Email: "z@e"}},
+		},
+		{Sections: []Section{{Markdown: "Only ASCII."}}},
+	}
+	for i, doc := range docs {
+		slow, err := render(doc, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fast, err := Render(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(slow, fast) {
+			t.Errorf("document %d: content stream writer and Cell give different PDFs", i)
 		}
 	}
 }

@@ -7,14 +7,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
-	"slices"
 	"time"
 
 	"trustdocs/cmd/internal/cli"
 	"trustdocs/config"
 	"trustdocs/infra"
 	"trustdocs/telemetry"
+	"trustdocs/webhook"
 )
 
 func main() { cli.Main("receiver", run) }
@@ -52,15 +51,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 	reg := telemetry.NewRegistry("receiver", telemetry.Version())
 	srv := telemetry.NewServer(log, reg, checks)
-	srv.Mux.HandleFunc("POST /webhooks/{provider}", func(w http.ResponseWriter, r *http.Request) {
-		if !slices.Contains(config.Providers, r.PathValue("provider")) {
-			http.Error(w, "unknown provider", http.StatusNotFound)
-			return
-		}
-		// Verification and enqueueing per provider arrive with the webhook issue; until
-		// then nothing is accepted, so a provider retries later instead of losing events.
-		http.Error(w, "webhook verification not configured", http.StatusServiceUnavailable)
-	})
+	queueURL, err := infra.QueueURL(ctx, cfg, clients.SQS, cfg.WebhookQueue)
+	if err != nil {
+		return err
+	}
+	wh := webhook.NewHandler(cfg.WebhookSecrets, clients.SQS, queueURL, reg, log)
+	wh.MaxBody = int64(cfg.WebhookMaxBytes)
+	srv.Mux.Handle("POST /webhooks/{provider}", wh)
 	addr, err := srv.Listen(cfg.ReceiverAddr)
 	if err != nil {
 		return fmt.Errorf("RECEIVER_ADDR %s: %w", cfg.ReceiverAddr, err)
