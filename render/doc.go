@@ -69,7 +69,7 @@
 // maps (which text extraction needs), and then swaps its streams into
 // gopdf's object table in place of gopdf's content objects. The PDF is
 // byte for byte the one drawing with Cell gives; this took the standard
-// contract from about 2.4 ms to under 1 ms. Whether that still holds is
+// contract from about 2.4 ms to about 1.2 ms. Whether that still holds is
 // checked once per process by drawing a probe document both ways; if the
 // bytes differ (say, after a gopdf upgrade changed its operators),
 // documents are drawn with Cell, and TestFastTextPath fails.
