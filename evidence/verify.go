@@ -96,6 +96,17 @@ func Verify(ctx context.Context, q store.Querier, client *s3.Client, bucket, env
 			fmt.Sprintf("re-rendered from the stored inputs: %d bytes, sha256 %s", len(again), hex.EncodeToString(resum[:])))
 	}
 
+	breaks, n, err := store.VerifySignChain(ctx, q, docID)
+	if err != nil {
+		return r, err
+	}
+	if len(breaks) == 0 {
+		r.check("evidence chain", true, fmt.Sprintf("%d sign events, every hash chained to the one before", n))
+	} else {
+		r.check("evidence chain", false, fmt.Sprintf("%d of %d sign events do not match their chain, first at seq %d (%s)",
+			len(breaks), n, breaks[0].Seq, breaks[0].SignEventID))
+	}
+
 	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(keys.PDF)})
 	if err != nil {
 		return r, fmt.Errorf("head s3://%s/%s: %w", bucket, keys.PDF, err)

@@ -219,7 +219,7 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	r, err := evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
 	require.NoError(t, err)
 	require.True(t, r.OK(), "%+v", r.Checks)
-	require.Len(t, r.Checks, 4) // database hash, hash file, re-render, retention
+	require.Len(t, r.Checks, 5) // database hash, hash file, re-render, evidence chain, retention
 	require.Equal(t, "COMPLIANCE", r.RetentionMode)
 	require.False(t, r.LegalHold)
 
@@ -238,6 +238,15 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.aws.S3.DeleteObject(b.ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.PDF), VersionId: versions.Versions[0].VersionId})
 	require.Error(t, err)
+
+	// An evidence row edited by hand breaks the chain.
+	_, err = b.pool.Exec(b.ctx, `update doc_sign_event set actor_email = 'someone@else.example' where doc_id = $1 and event = 'envelope_sent'`, docID)
+	require.NoError(t, err)
+	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"evidence chain"}, failed(r))
+	_, err = b.pool.Exec(b.ctx, `update doc_sign_event set actor_email = null where doc_id = $1 and event = 'envelope_sent'`, docID)
+	require.NoError(t, err)
 
 	// A hash file replaced by a new version no longer matches.
 	_, err = b.aws.S3.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.Hash),
