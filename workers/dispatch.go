@@ -34,6 +34,15 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 		return one(BuildDocPackArgs{Event: env}), nil
 	case events.CheckoutAmended, events.CheckoutCancelled:
 		return one(EndDocPackArgs{Event: env}), nil
+	case events.WebhookReceived:
+		w, err := events.DataAs[events.Webhook](env)
+		if err != nil {
+			return nil, err
+		}
+		if w.Provider == "docusign" { // the e-sign provider the sandbox speaks; others land with their issues
+			return one(HandleWebhookArgs{Event: env}), nil
+		}
+		return nil, &events.InvalidError{Class: events.ClassUnhandled, Type: env.Type, Reason: "no job for " + w.Provider + " webhooks in this build"}
 	case events.LegCompleted:
 		d, err := events.DataAs[events.LegCompletion](env)
 		if err != nil {

@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -365,4 +366,91 @@ func TestCancellationBeforeItsCheckoutArrivesWins(t *testing.T) {
 	}
 	require.Equal(t, 0, b.scalar(t, `select count(*) from doc_pack`), "no pack for a leg cancelled after those events")
 	require.Equal(t, 1, b.scalar(t, `select count(*) from booking_leg where leg_id = 'leg_7Q2M_1' and cancelled_at is not null`))
+}
+
+func docusignMessage(event, envelopeID, recipientID, role, email string, at time.Time) []byte {
+	m := map[string]any{
+		"event": event, "configurationId": 10001, "retryCount": 0, "generatedDateTime": at.UTC().Format(time.RFC3339Nano),
+		"data": map[string]any{"envelopeId": envelopeID, "recipientId": recipientID, "envelopeSummary": map[string]any{
+			"status": "sent", "recipients": map[string]any{"signers": []map[string]any{{"recipientId": recipientID, "email": email, "roleName": role, "status": "completed"}}},
+		}},
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func (b *bundle) deliver(t *testing.T, id string, body []byte) {
+	t.Helper()
+	data, err := json.Marshal(events.Webhook{Provider: "docusign", Headers: map[string]string{}, BodyBase64: body,
+		ReceivedAt: time.Now().UTC(), ReceiptID: "rcp_" + id})
+	require.NoError(t, err)
+	params, err := workers.JobsFor(events.Envelope{ID: "whk_" + id, Type: events.WebhookReceived, Source: "receiver", OccurredAt: time.Now().UTC(), Data: data})
+	require.NoError(t, err)
+	_, err = b.river.InsertMany(b.ctx, params)
+	require.NoError(t, err)
+}
+
+func TestProviderEventsSignThePackOnceWhateverTheOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	listener := b.listen(t)
+	packID, docs := b.issuePack(t)
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	n := 0
+	for _, docID := range docs {
+		var envelopeID string
+		var signers map[string]struct {
+			Email string `json:"email"`
+		}
+		var raw []byte
+		require.NoError(t, b.pool.QueryRow(b.ctx, `select envelope_id, signer_map_json from doc_instance where doc_id = $1`, docID).Scan(&envelopeID, &raw))
+		require.NoError(t, json.Unmarshal(raw, &signers))
+		i := 0
+		for role, s := range signers {
+			i++
+			rid := fmt.Sprint(i)
+			signed := docusignMessage("recipient-completed", envelopeID, rid, role, s.Email, t0.Add(time.Duration(i)*time.Minute))
+			viewed := docusignMessage("recipient-delivered", envelopeID, rid, role, s.Email, t0.Add(time.Duration(i)*time.Minute-30*time.Second))
+			// Signed arrives before viewed, and signed twice.
+			for _, body := range [][]byte{signed, viewed, signed} {
+				n++
+				b.deliver(t, fmt.Sprint(n), body)
+			}
+		}
+		completed := docusignMessage("envelope-completed", envelopeID, "", "", "", t0.Add(10*time.Minute))
+		n++
+		b.deliver(t, fmt.Sprint(n), completed)
+		n++
+		b.deliver(t, fmt.Sprint(n), completed) // a retry
+		// A late envelope-sent after completion must not move the status back.
+		n++
+		b.deliver(t, fmt.Sprint(n), docusignMessage("envelope-sent", envelopeID, "", "", "", t0.Add(-time.Hour)))
+	}
+	b.waitFor(t, "webhooks handled", func() bool {
+		return b.scalar(t, `select count(*) from river_job where state <> 'completed'`) == 0
+	})
+	require.Equal(t, "signed", func() string {
+		var s string
+		require.NoError(t, b.pool.QueryRow(b.ctx, `select status from doc_pack where pack_id = $1`, packID).Scan(&s))
+		return s
+	}())
+	require.Equal(t, 2, b.scalar(t, `select count(*) from doc_instance where envelope_status = 'completed'`), "no status moved back")
+	// Per document: envelope_sent (ours), then per signer one viewed and one signed; the
+	// late provider envelope-sent is evidence too (one row), completions add no row.
+	for _, docID := range docs {
+		require.Equal(t, 2, b.scalar(t, `select count(*) from doc_sign_event where doc_id = $1 and event = 'signed'`, docID))
+		require.Equal(t, 2, b.scalar(t, `select count(*) from doc_sign_event where doc_id = $1 and event = 'viewed'`, docID))
+		breaks, _, err := store.VerifySignChain(b.ctx, b.pool, docID)
+		require.NoError(t, err)
+		require.Empty(t, breaks, "evidence chain intact")
+	}
+	require.Equal(t, 1, b.scalar(t, `select count(*) from webhook_event where outcome = 'applied' and event_type = 'envelope-completed' and subject = $1`, docs[0]))
+	b.waitFor(t, "outbound", func() bool {
+		return b.scalar(t, `select count(*) from river_job where kind = 'publish_event' and state <> 'completed'`) == 0
+	})
+	counts := map[string]int{}
+	for _, e := range receiveAll(t, b, listener) {
+		counts[e.Type]++
+	}
+	require.Equal(t, 1, counts[events.DocPackSigned], "doc_pack.signed once")
 }

@@ -44,6 +44,7 @@ func Register(workers *river.Workers, deps *Deps) {
 	river.AddWorker(workers, &RenderDocumentWorker{deps: deps})
 	river.AddWorker(workers, &SendEnvelopeWorker{deps: deps})
 	river.AddWorker(workers, &EndDocPackWorker{deps: deps})
+	river.AddWorker(workers, &HandleWebhookWorker{deps: deps})
 }
 
 // Queues returns River's queue configuration for a worker process working maxWorkers

@@ -1,0 +1,120 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"trustdocs/events"
+	"trustdocs/store"
+	"trustdocs/webhook"
+)
+
+// HandleWebhookArgs applies one verified provider webhook.
+type HandleWebhookArgs struct {
+	Event events.Envelope `json:"event"`
+}
+
+func (HandleWebhookArgs) Kind() string { return "handle_webhook" }
+
+func (HandleWebhookArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDocs} }
+
+// HandleWebhookWorker turns an e-sign provider event into evidence: one doc_sign_event
+// per provider event (its id derives from the provider's dedupe key, so duplicates add
+// nothing), the envelope status moved forward only, and the pack signed — with
+// doc_pack.signed published — when its last envelope completes. Every event is recorded
+// in webhook_event with its outcome, including those that need no change.
+type HandleWebhookWorker struct {
+	river.WorkerDefaults[HandleWebhookArgs]
+	deps *Deps
+}
+
+func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWebhookArgs]) error {
+	wh, err := events.DataAs[events.Webhook](job.Args.Event)
+	if err != nil {
+		return river.JobCancel(err)
+	}
+	u, err := webhook.NormalizeDocuSign(wh.BodyBase64)
+	if err != nil {
+		return river.JobCancel(err) // verified but unreadable: the log and the DLQ replay tools show it
+	}
+	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("envelope_id", u.EnvelopeID).
+		Str("receipt_id", wh.ReceiptID).Int64("job_id", job.ID).Logger()
+
+	tx, err := w.deps.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if seen, err := store.WebhookSeen(ctx, tx, u.DedupeKey); err != nil {
+		return err
+	} else if seen {
+		log.Info().Msg("duplicate provider event: no-op")
+		return completeTx(ctx, tx, job)
+	}
+	doc, found, err := store.DocByEnvelope(ctx, tx, u.EnvelopeID)
+	if err != nil {
+		return err
+	}
+	outcome := "applied"
+	switch {
+	case !found:
+		outcome = "unknown_subject"
+		log.Warn().Msg("no document has this envelope: recorded, nothing changed")
+	default:
+		if err := w.apply(ctx, tx, u, doc, wh.BodyBase64); err != nil {
+			return err
+		}
+	}
+	if u.Event == "" && u.Status == "" {
+		outcome = "ignored" // an event we do not use: acknowledged and recorded
+	}
+	if err := store.RecordWebhookTx(ctx, tx, u.DedupeKey, u.Provider, u.ProviderEvt, wh.ReceiptID, outcome, doc.DocID, wh.ReceivedAt); err != nil {
+		return err
+	}
+	return completeTx(ctx, tx, job)
+}
+
+func (w *HandleWebhookWorker) apply(ctx context.Context, tx pgx.Tx, u webhook.ESignUpdate, doc store.EnvelopeDoc, raw []byte) error {
+	if u.Event != "" {
+		role, userID := u.Role, ""
+		if s, ok := doc.Signers[u.Role]; ok {
+			userID = s.UserID
+		}
+		if role == "" {
+			role = "provider" // envelope-level events have no recipient
+		}
+		if _, err := store.AppendSignEventTx(ctx, tx, store.SignEvent{
+			SignEventID: "dse_" + shortHash(u.DedupeKey), DocID: doc.DocID, ActorRole: role, ActorUserID: userID,
+			ActorEmail: u.Email, Event: u.Event, ProviderPayload: raw,
+		}); err != nil {
+			return err
+		}
+	}
+	if u.Status == "" {
+		return nil
+	}
+	if _, err := store.AdvanceEnvelopeTx(ctx, tx, doc.DocID, u.Status); err != nil {
+		return err
+	}
+	if u.Status != "completed" {
+		return nil
+	}
+	signed, err := store.SignIfCompletedTx(ctx, tx, doc.PackID)
+	if err != nil || !signed {
+		return err
+	}
+	data, _ := json.Marshal(map[string]string{"pack_id": doc.PackID})
+	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, PublishEventArgs{Event: events.Envelope{
+		ID: "evt_" + shortHash(doc.PackID+"\x00signed"), Type: events.DocPackSigned, Source: "trustdocs",
+		OccurredAt: time.Now().UTC().Truncate(time.Second), Data: data,
+	}}, nil)
+	if err != nil {
+		return fmt.Errorf("publish signed: %w", err)
+	}
+	return nil
+}
