@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"trustdocs/content"
+	"trustdocs/esign"
 	"trustdocs/events"
 	"trustdocs/evidence"
 	"trustdocs/store"
@@ -368,17 +369,6 @@ func TestCancellationBeforeItsCheckoutArrivesWins(t *testing.T) {
 	require.Equal(t, 1, b.scalar(t, `select count(*) from booking_leg where leg_id = 'leg_7Q2M_1' and cancelled_at is not null`))
 }
 
-func docusignMessage(event, envelopeID, recipientID, role, email string, at time.Time) []byte {
-	m := map[string]any{
-		"event": event, "configurationId": 10001, "retryCount": 0, "generatedDateTime": at.UTC().Format(time.RFC3339Nano),
-		"data": map[string]any{"envelopeId": envelopeID, "recipientId": recipientID, "envelopeSummary": map[string]any{
-			"status": "sent", "recipients": map[string]any{"signers": []map[string]any{{"recipientId": recipientID, "email": email, "roleName": role, "status": "completed"}}},
-		}},
-	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
 func (b *bundle) deliver(t *testing.T, id string, body []byte) {
 	t.Helper()
 	data, err := json.Marshal(events.Webhook{Provider: "docusign", Headers: map[string]string{}, BodyBase64: body,
@@ -409,22 +399,22 @@ func TestProviderEventsSignThePackOnceWhateverTheOrder(t *testing.T) {
 		for role, s := range signers {
 			i++
 			rid := fmt.Sprint(i)
-			signed := docusignMessage("recipient-completed", envelopeID, rid, role, s.Email, t0.Add(time.Duration(i)*time.Minute))
-			viewed := docusignMessage("recipient-delivered", envelopeID, rid, role, s.Email, t0.Add(time.Duration(i)*time.Minute-30*time.Second))
+			signed := esign.ConnectMessage("recipient-completed", envelopeID, rid, role, s.Email, t0.Add(time.Duration(i)*time.Minute))
+			viewed := esign.ConnectMessage("recipient-delivered", envelopeID, rid, role, s.Email, t0.Add(time.Duration(i)*time.Minute-30*time.Second))
 			// Signed arrives before viewed, and signed twice.
 			for _, body := range [][]byte{signed, viewed, signed} {
 				n++
 				b.deliver(t, fmt.Sprint(n), body)
 			}
 		}
-		completed := docusignMessage("envelope-completed", envelopeID, "", "", "", t0.Add(10*time.Minute))
+		completed := esign.ConnectMessage("envelope-completed", envelopeID, "", "", "", t0.Add(10*time.Minute))
 		n++
 		b.deliver(t, fmt.Sprint(n), completed)
 		n++
 		b.deliver(t, fmt.Sprint(n), completed) // a retry
 		// A late envelope-sent after completion must not move the status back.
 		n++
-		b.deliver(t, fmt.Sprint(n), docusignMessage("envelope-sent", envelopeID, "", "", "", t0.Add(-time.Hour)))
+		b.deliver(t, fmt.Sprint(n), esign.ConnectMessage("envelope-sent", envelopeID, "", "", "", t0.Add(-time.Hour)))
 	}
 	b.waitFor(t, "webhooks handled", func() bool {
 		return b.scalar(t, `select count(*) from river_job where state <> 'completed'`) == 0

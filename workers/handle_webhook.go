@@ -66,6 +66,12 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 		outcome = "unknown_subject"
 		log.Warn().Msg("no document has this envelope: recorded, nothing changed")
 	default:
+		// Lock the pack first (the order every pack job uses: pack, then document): the
+		// last envelopes of a pack may complete at the same time, and each must see the
+		// others' status, or neither would sign the pack.
+		if _, err := store.LockPackTx(ctx, tx, doc.PackID); err != nil {
+			return err
+		}
 		if err := w.apply(ctx, tx, u, doc, wh.BodyBase64); err != nil {
 			return err
 		}

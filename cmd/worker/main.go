@@ -112,6 +112,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		consumers = append(consumers, consumer.New(consumer.Options{
 			Queue: q, QueueURL: url, DLQURL: dlq, Concurrency: cfg.ConsumerConcurrency,
+			// A batch must commit well inside its visibility timeout, or another consumer
+			// gets it meanwhile (harmless, the inbox dedupes, but wasted).
+			BatchBudget: cfg.VisibilityTimeout / 2,
 		}, clients.SQS, pool, rc, workers.JobsFor, metrics, log))
 	}
 

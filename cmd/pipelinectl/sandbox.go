@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"trustdocs/esign"
+)
+
+func sandboxCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "sandbox", Short: "Drive the built-in sandbox e-sign provider (demo and development)"}
+	var receiver string
+	sign := &cobra.Command{
+		Use:   "sign PACK_ID",
+		Short: "Have every signer of a pack view and sign, as webhooks posted to the receiver",
+		Long: `sign plays the sandbox e-sign provider's part for every sent document of a pack: for
+each signer it posts recipient-delivered and recipient-completed, then envelope-completed,
+in DocuSign Connect's JSON format, signed with the first WEBHOOK_SECRET_DOCUSIGN, to the
+receiver's POST /webhooks/docusign. The pipeline then records the evidence and marks the
+pack signed, exactly as with the real provider.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, closeDeps, err := open(cmd, needDB)
+			if err != nil {
+				return err
+			}
+			defer closeDeps()
+			secrets := d.cfg.WebhookSecrets["docusign"]
+			if len(secrets) == 0 {
+				return errors.New("WEBHOOK_SECRET_DOCUSIGN is not set: the receiver would refuse unsigned webhooks")
+			}
+			if receiver == "" {
+				receiver = "http://" + d.cfg.ReceiverAddr
+			}
+			rows, err := d.pool.Query(cmd.Context(), `select doc_id, envelope_id, signer_map_json from doc_instance
+				where pack_id = $1 and envelope_id is not null order by doc_id`, args[0])
+			if err != nil {
+				return err
+			}
+			type doc struct {
+				id, envelope string
+				signers      map[string]esign.Recipient
+			}
+			var docs []doc
+			for rows.Next() {
+				var dd doc
+				var raw []byte
+				if err := rows.Scan(&dd.id, &dd.envelope, &raw); err != nil {
+					return err
+				}
+				if err := json.Unmarshal(raw, &dd.signers); err != nil {
+					return err
+				}
+				docs = append(docs, dd)
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if len(docs) == 0 {
+				return fmt.Errorf("pack %s has no sent documents", args[0])
+			}
+			at := time.Now().UTC()
+			post := func(body []byte) error {
+				req, _ := http.NewRequestWithContext(cmd.Context(), http.MethodPost, receiver+"/webhooks/docusign", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-DocuSign-Signature-1", esign.ConnectSignature(secrets[0], body))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return fmt.Errorf("receiver at %s: %w", receiver, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					return fmt.Errorf("receiver answered %s", resp.Status)
+				}
+				return nil
+			}
+			for _, dd := range docs {
+				roles := make([]string, 0, len(dd.signers))
+				for role := range dd.signers {
+					roles = append(roles, role)
+				}
+				sort.Strings(roles)
+				for i, role := range roles {
+					rid := fmt.Sprint(i + 1)
+					for _, ev := range []string{"recipient-delivered", "recipient-completed"} {
+						at = at.Add(time.Millisecond)
+						if err := post(esign.ConnectMessage(ev, dd.envelope, rid, role, dd.signers[role].Email, at)); err != nil {
+							return err
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "%s %-20s %s (%s)\n", dd.id, ev, role, dd.envelope)
+					}
+				}
+				at = at.Add(time.Millisecond)
+				if err := post(esign.ConnectMessage("envelope-completed", dd.envelope, "", "", "", at)); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %-20s (%s)\n", dd.id, "envelope-completed", dd.envelope)
+			}
+			return nil
+		},
+	}
+	sign.Flags().StringVar(&receiver, "receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
+	cmd.AddCommand(sign)
+	return cmd
+}
