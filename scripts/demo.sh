@@ -35,6 +35,10 @@ wait_ready() { # name url
 
 start() {
   eval "$(scripts/devstack.sh up)"
+  # The sandbox e-sign provider signs its webhooks like DocuSign Connect; the demo makes
+  # its own key once (never in the repo) and gives it to the receiver and pipelinectl.
+  [ -s "$DEMO/docusign.key" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DEMO/docusign.key")
+  export WEBHOOK_SECRET_DOCUSIGN=${WEBHOOK_SECRET_DOCUSIGN:-$(cat "$DEMO/docusign.key")}
   export WORKER_ADDR=${WORKER_ADDR:-127.0.0.1:9091} RECEIVER_ADDR=${RECEIVER_ADDR:-127.0.0.1:8080}
   echo "== migrate"
   bin/pipelinectl migrate
@@ -54,29 +58,48 @@ start() {
   echo "receiver: $(curl -s "http://$RECEIVER_ADDR/readyz")"
 
   echo "== sample events: the contract examples, published as the booking system does"
-  # The checkout first and alone, so its pack is issued before the amendment and the
-  # cancellation (published afterwards) supersede and void it.
-  bin/pipelinectl publish events/examples/booking.checkout.completed.json
-  for _ in $(seq 100); do
-    [ "$(psql -X -tAq "$DATABASE_URL" -c "select count(*) from doc_instance where envelope_status = 'sent'")" -ge 2 ] 2>/dev/null && break
+  # Each run tells the story on a fresh leg (new event ids), so a second demo shows it
+  # again; the checkout goes first and alone, so its pack is issued and signed before the
+  # amendment and the cancellation (published afterwards) supersede and void it.
+  run=$(date +%s)
+  work=$(mktemp -d)
+  for f in booking.checkout.completed booking.checkout.amended booking.checkout.cancelled; do
+    sed -e "s/evt_chk_7Q2M4X1/evt_chk_demo${run}_/" -e "s/leg_7Q2M_1/leg_demo_${run}/" -e "s/bkg_7Q2M/bkg_demo_${run}/" \
+      "events/examples/$f.json" >"$work/$f.json"
+  done
+  bin/pipelinectl publish "$work/booking.checkout.completed.json"
+  for _ in $(seq 150); do
+    [ "$(psql -X -tAq "$DATABASE_URL" -c "select count(*) from doc_instance d join doc_pack p using (pack_id) where p.leg_id = 'leg_demo_${run}' and d.envelope_status = 'sent'")" -ge 2 ] 2>/dev/null && break
     sleep 0.2
   done
   echo "== the issued pack, before any change"
-  psql -X -q "$DATABASE_URL" -c "select p.pack_id, p.status, d.doc_id, d.render_pdf_s3, left(d.render_pdf_sha256, 16) as sha256, d.envelope_id, d.envelope_status from doc_pack p join doc_instance d using (pack_id) order by p.created_at, d.doc_id"
-  doc=$(psql -X -tAq "$DATABASE_URL" -c "select doc_id from doc_instance where render_pdf_sha256 is not null order by created_at limit 1")
+  psql -X -q "$DATABASE_URL" -c "select p.pack_id, p.status, d.doc_id, d.render_pdf_s3, left(d.render_pdf_sha256, 16) as sha256, d.envelope_id, d.envelope_status from doc_pack p join doc_instance d using (pack_id) where p.leg_id = 'leg_demo_${run}' order by d.doc_id"
+  doc=$(psql -X -tAq "$DATABASE_URL" -c "select d.doc_id from doc_instance d join doc_pack p using (pack_id) where p.leg_id = 'leg_demo_${run}' order by d.doc_id limit 1")
   if [ -n "$doc" ]; then
     echo "== pipelinectl doc verify $doc"
     bin/pipelinectl doc verify "$doc" || true
   fi
+  pack=$(psql -X -tAq "$DATABASE_URL" -c "select pack_id from doc_pack where status = 'issued' and leg_id = 'leg_demo_${run}'")
+  if [ -n "$pack" ]; then
+    echo "== the sandbox provider's signers view and sign; its webhooks go through the receiver"
+    bin/pipelinectl sandbox sign "$pack"
+    for _ in $(seq 100); do
+      [ "$(psql -X -tAq "$DATABASE_URL" -c "select status from doc_pack where pack_id = '$pack'")" = signed ] && break
+      sleep 0.2
+    done
+    psql -X -q "$DATABASE_URL" -c "select pack_id, status from doc_pack where pack_id = '$pack'" \
+      -c "select e.doc_id, e.seq, e.event, e.actor_role, left(e.chain_hash, 16) as chain_hash from doc_sign_event e join doc_instance d using (doc_id) where d.pack_id = '$pack' order by e.doc_id, e.seq"
+  fi
   echo "== the other sample events (amendment, cancellation, risk, trust, a webhook)"
-  bin/pipelinectl publish $(ls events/examples/*.json | grep -v checkout.completed)
+  bin/pipelinectl publish "$work/booking.checkout.amended.json" "$work/booking.checkout.cancelled.json" \
+    $(ls events/examples/*.json | grep -v booking.checkout)
   sleep 4
   echo "== what the pipeline did (a second demo run finds every event already in the inbox: no-ops)"
   psql -X -q "$DATABASE_URL" <<'SQL'
-\echo doc packs: the checkout's pack superseded by the amendment, whose pack the cancellation voided
-select pack_id, status, source_event_id, created_at from doc_pack order by created_at;
+\echo doc packs: the checkout's (signed) pack superseded by the amendment, whose pack the cancellation voided
+select pack_id, leg_id, status, source_event_id, created_at from doc_pack order by created_at desc limit 6;
 \echo evidence log (doc_sign_event)
-select doc_id, event, actor_role, created_at from doc_sign_event order by created_at;
+select doc_id, seq, event, actor_role, created_at from doc_sign_event order by created_at desc limit 12;
 \echo accepted events (inbox)
 select type, count(*) as events from inbox group by type order by type;
 \echo risk ledger (risk_event)

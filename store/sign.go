@@ -59,13 +59,14 @@ type ChainBreak struct {
 }
 
 // VerifySignChain recomputes every chain hash of a document's evidence log and returns
-// the rows that do not match (empty: intact) and how many rows there are.
+// the rows that do not match (empty: intact) and how many chained rows there are. Rows
+// written before the chain existed (migration 00008) carry no hash and are not counted.
 func VerifySignChain(ctx context.Context, q Querier, docID string) ([]ChainBreak, int, error) {
 	rows, err := q.Query(ctx, `
 		with r as (
 		  select seq, sign_event_id, doc_id, actor_role, actor_user_id, actor_email, event, provider_payload, prev_hash, chain_hash,
 		         lag(chain_hash) over (order by seq) as expected_prev, row_number() over (order by seq) as n
-		  from doc_sign_event where doc_id = $1)
+		  from doc_sign_event where doc_id = $1 and seq is not null)
 		select seq, sign_event_id,
 		       prev_hash is not distinct from expected_prev and seq = n
 		       and chain_hash = encode(sha256(convert_to(concat_ws('|', coalesce(expected_prev, ''), sign_event_id, doc_id, actor_role,
