@@ -180,9 +180,9 @@ func TestServicesServeHealthAndStopOnSIGTERM(t *testing.T) {
 		select {
 		case err := <-done:
 			require.NoError(t, err, "clean exit on SIGTERM; logs:\n%s", logs.String())
-		case <-time.After(20 * time.Second):
+		case <-time.After(40 * time.Second): // the last long poll (10 s) plus in-flight work
 			_ = cmd.Process.Kill()
-			t.Fatalf("%s did not stop on SIGTERM", svc.name)
+			t.Fatalf("%s did not stop on SIGTERM; logs:\n%s", svc.name, logs.String())
 		}
 		require.Contains(t, logs.String(), `"message":"`+svc.name+` stopped"`)
 		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {

@@ -3,15 +3,24 @@ package cmd_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/events"
+	"trustdocs/store"
 	"trustdocs/testkit"
 )
 
@@ -24,7 +33,15 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 	cfg := testkit.Config(t)
 	testkit.DB(t, &cfg)
 	clients := testkit.AWS(t, cfg)
-	testkit.Bootstrap(t, cfg, clients)
+	rep := testkit.Bootstrap(t, cfg, clients)
+	// Listen to pipeline-events as the booking system does.
+	listener, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("listener-" + testkit.Suffix())})
+	require.NoError(t, err)
+	la, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: listener.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	require.NoError(t, err)
+	_, err = clients.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(rep.TopicARNs[cfg.PipelineTopic]), Protocol: aws.String("sqs"),
+		Endpoint: aws.String(la.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
+	require.NoError(t, err)
 	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
@@ -60,6 +77,26 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 	packID := scalar(`select pack_id from doc_pack`)
 	require.Equal(t, "issued", scalar(`select status from doc_pack`))
 
+	// Each PDF, read from MinIO at the seed's layout, shows its filled variables.
+	rows, err := pool.Query(ctx, `select doc_id, variables_filled from doc_instance`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var docID string
+		var vars map[string]string
+		require.NoError(t, rows.Scan(&docID, &vars))
+		pdf, err := store.GetObject(ctx, clients.S3, cfg.DocsBucket, store.KeysFor(cfg.DocsEnv, packID, docID, 1).PDF)
+		require.NoError(t, err)
+		f := filepath.Join(t.TempDir(), docID+".pdf")
+		require.NoError(t, os.WriteFile(f, pdf, 0o600))
+		text, err := exec.Command("pdftotext", f, "-").Output()
+		require.NoError(t, err, "pdftotext (poppler-utils; make up installs it)")
+		flat := strings.Join(strings.Fields(string(text)), " ")
+		for name, v := range vars {
+			require.Contains(t, flat, strings.Join(strings.Fields(v), " "), "%s in %s", name, docID)
+		}
+	}
+	require.NoError(t, rows.Err())
+
 	r = runBin(t, env, "pipelinectl", "sandbox", "sign", packID)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	deadline = time.Now().Add(60 * time.Second)
@@ -74,4 +111,17 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 		require.Equal(t, 0, r.code, r.stdout+r.stderr)
 		require.Contains(t, r.stdout, "ok       evidence chain")
 	}
+
+	// The booking system heard doc_pack.issued and doc_pack.signed, once each.
+	heard := map[string]int{}
+	for range 3 {
+		out, err := clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: listener.QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
+		require.NoError(t, err)
+		for _, m := range out.Messages {
+			var e events.Envelope
+			require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &e))
+			heard[e.Type]++
+		}
+	}
+	require.Equal(t, map[string]int{events.DocPackIssued: 1, events.DocPackSigned: 1}, heard)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -119,10 +118,5 @@ func (w *EndDocPackWorker) announce(ctx context.Context, tx pgx.Tx, env events.E
 	if status == "superseded" {
 		typ = events.DocPackSuperseded
 	}
-	data, _ := json.Marshal(map[string]string{"pack_id": packID, "cause_event_id": env.ID})
-	_, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, PublishEventArgs{Event: events.Envelope{
-		ID: "evt_" + shortHash(packID+"\x00"+status), Type: typ, Source: "trustdocs",
-		OccurredAt: time.Now().UTC().Truncate(time.Second), Data: data,
-	}}, nil)
-	return err
+	return publishTx(ctx, tx, packID+"\x00"+status, typ, map[string]string{"pack_id": packID, "cause_event_id": env.ID})
 }

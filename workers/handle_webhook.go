@@ -2,9 +2,6 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -114,13 +111,8 @@ func (w *HandleWebhookWorker) apply(ctx context.Context, tx pgx.Tx, u webhook.ES
 	if err != nil || !signed {
 		return err
 	}
-	data, _ := json.Marshal(map[string]string{"pack_id": doc.PackID})
-	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, PublishEventArgs{Event: events.Envelope{
-		ID: "evt_" + shortHash(doc.PackID+"\x00signed"), Type: events.DocPackSigned, Source: "trustdocs",
-		OccurredAt: time.Now().UTC().Truncate(time.Second), Data: data,
-	}}, nil)
-	if err != nil {
-		return fmt.Errorf("publish signed: %w", err)
+	if err := publishTx(ctx, tx, doc.PackID+"\x00signed", events.DocPackSigned, map[string]string{"pack_id": doc.PackID}); err != nil {
+		return err
 	}
 	return nil
 }

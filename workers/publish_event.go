@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
@@ -50,6 +52,23 @@ func (w *PublishEventWorker) Work(ctx context.Context, job *river.Job[PublishEve
 	})
 	if err != nil {
 		return fmt.Errorf("publish %s %s: %w", job.Args.Event.Type, job.Args.Event.ID, err)
+	}
+	return nil
+}
+
+// publishTx queues an outbound event in the caller's transaction: it is published if
+// and only if the transaction commits. key names the state change; the event id derives
+// from it, so a retried job announces the change once.
+func publishTx(ctx context.Context, tx pgx.Tx, key, typ string, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", typ, err)
+	}
+	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, PublishEventArgs{Event: events.Envelope{
+		ID: "evt_" + shortHash(key), Type: typ, Source: "trustdocs", OccurredAt: time.Now().UTC().Truncate(time.Second), Data: raw,
+	}}, nil)
+	if err != nil {
+		return fmt.Errorf("queue %s: %w", typ, err)
 	}
 	return nil
 }

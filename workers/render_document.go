@@ -2,9 +2,7 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
@@ -32,10 +30,6 @@ func (RenderDocumentArgs) InsertOpts() river.InsertOpts {
 type RenderDocumentWorker struct {
 	river.WorkerDefaults[RenderDocumentArgs]
 	deps *Deps
-}
-
-func (w *RenderDocumentWorker) Timeout(*river.Job[RenderDocumentArgs]) time.Duration {
-	return 2 * time.Minute
 }
 
 func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDocumentArgs]) error {
@@ -94,11 +88,10 @@ func (w *RenderDocumentWorker) onIssued(ctx context.Context, tx pgx.Tx, packID s
 	if err != nil {
 		return err
 	}
-	data, _ := json.Marshal(map[string]any{"pack_id": packID, "doc_ids": docs})
-	params := []river.InsertManyParams{{Args: PublishEventArgs{Event: events.Envelope{
-		ID: "evt_" + shortHash(packID+"\x00issued"), Type: events.DocPackIssued, Source: "trustdocs",
-		OccurredAt: time.Now().UTC().Truncate(time.Second), Data: data,
-	}}}}
+	if err := publishTx(ctx, tx, packID+"\x00issued", events.DocPackIssued, map[string]any{"pack_id": packID, "doc_ids": docs}); err != nil {
+		return err
+	}
+	var params []river.InsertManyParams
 	for _, id := range docs {
 		params = append(params, river.InsertManyParams{Args: SendEnvelopeArgs{DocID: id}})
 	}

@@ -115,6 +115,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			// A batch must commit well inside its visibility timeout, or another consumer
 			// gets it meanwhile (harmless, the inbox dedupes, but wasted).
 			BatchBudget: cfg.VisibilityTimeout / 2,
+			// Shutdown lets the receive in flight finish rather than abandon it (an
+			// abandoned long poll can still be handed messages, which then sit invisible
+			// until their timeout), so the long poll bounds how fast SIGTERM completes.
+			WaitTime: 10,
 		}, clients.SQS, pool, rc, workers.JobsFor, metrics, log))
 	}
 
