@@ -4,6 +4,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
+	"trustdocs/webhook"
 )
 
 // riskCounter maps each risk signal type to its trust_risk_signal counter.
@@ -39,9 +40,22 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 		if err != nil {
 			return nil, err
 		}
-		if w.Provider == "docusign" { // the e-sign provider the sandbox speaks; others land with their issues
+		switch w.Provider {
+		case "docusign": // e-sign evidence keeps the provider's payload as received
 			return one(HandleWebhookArgs{Event: env}), nil
+		case "persona", "stripe":
+			// Normalized here, so the job (and the database) holds no personal data.
+			normalize := webhook.NormalizePersona
+			if w.Provider == "stripe" {
+				normalize = webhook.NormalizeStripe
+			}
+			u, err := normalize(w.BodyBase64)
+			if err != nil {
+				return nil, &events.InvalidError{Class: events.ClassSchema, Type: env.Type, Reason: err.Error()}
+			}
+			return one(ApplyIdentityArgs{Update: u, Provider: w.Provider, ReceiptID: w.ReceiptID, ReceivedAt: w.ReceivedAt}), nil
 		}
+		// Dropbox Sign and Checkr land with the rest of issue 5.
 		return nil, &events.InvalidError{Class: events.ClassUnhandled, Type: env.Type, Reason: "no job for " + w.Provider + " webhooks in this build"}
 	case events.LegCompleted:
 		d, err := events.DataAs[events.LegCompletion](env)

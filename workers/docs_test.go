@@ -371,7 +371,12 @@ func TestCancellationBeforeItsCheckoutArrivesWins(t *testing.T) {
 
 func (b *bundle) deliver(t *testing.T, id string, body []byte) {
 	t.Helper()
-	data, err := json.Marshal(events.Webhook{Provider: "docusign", Headers: map[string]string{}, BodyBase64: body,
+	b.deliverAs(t, "docusign", id, body)
+}
+
+func (b *bundle) deliverAs(t *testing.T, provider, id string, body []byte) {
+	t.Helper()
+	data, err := json.Marshal(events.Webhook{Provider: provider, Headers: map[string]string{}, BodyBase64: body,
 		ReceivedAt: time.Now().UTC(), ReceiptID: "rcp_" + id})
 	require.NoError(t, err)
 	params, err := workers.JobsFor(events.Envelope{ID: "whk_" + id, Type: events.WebhookReceived, Source: "receiver", OccurredAt: time.Now().UTC(), Data: data})

@@ -17,6 +17,7 @@ const (
 	QueueOutbox = "outbox"
 	QueueLedger = "ledger"
 	QueueDocs   = "docs"
+	QueueTrust  = "trust"
 )
 
 // GeneratorVersion is recorded on every pack (doc_pack.generator_ver): the renderer and
@@ -45,6 +46,7 @@ func Register(workers *river.Workers, deps *Deps) {
 	river.AddWorker(workers, &SendEnvelopeWorker{deps: deps})
 	river.AddWorker(workers, &EndDocPackWorker{deps: deps})
 	river.AddWorker(workers, &HandleWebhookWorker{deps: deps})
+	river.AddWorker(workers, &ApplyIdentityWorker{deps: deps})
 }
 
 // Queues returns River's queue configuration for a worker process working maxWorkers
@@ -55,5 +57,6 @@ func Queues(maxWorkers int) map[string]river.QueueConfig {
 		QueueOutbox:        {MaxWorkers: maxWorkers},
 		QueueLedger:        {MaxWorkers: maxWorkers},
 		QueueDocs:          {MaxWorkers: maxWorkers},
+		QueueTrust:         {MaxWorkers: maxWorkers},
 	}
 }

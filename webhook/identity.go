@@ -1,0 +1,177 @@
+package webhook
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// IdentityUpdate is a provider-neutral identity-verification event. It carries no
+// personal data: checks keep only their name, status and reason codes, and a date of
+// birth, when a payload has one, becomes AgeVerified and is dropped.
+type IdentityUpdate struct {
+	Provider    string // persona, stripe_identity
+	ProviderEvt string
+	DedupeKey   string
+	ProviderRef string // inquiry or verification session id
+	UserID      string
+	Status      string // idv_status.status, or "" for no change
+	Checks      []Check
+	AgeVerified bool
+	At          time.Time
+}
+
+// Check is one verification check, as a non-PII summary.
+type Check struct {
+	Name    string   `json:"name"`
+	Status  string   `json:"status"`
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// AdultAge is the age a date of birth must show for age_verified.
+const AdultAge = 18
+
+func ageVerified(birthdate string, at time.Time) bool {
+	dob, err := time.Parse("2006-01-02", birthdate)
+	if err != nil {
+		return false
+	}
+	return !dob.AddDate(AdultAge, 0, 0).After(at)
+}
+
+var personaStatus = map[string]string{
+	"inquiry.created": "pending", "inquiry.started": "pending", "inquiry.approved": "passed",
+	"inquiry.declined": "failed", "inquiry.failed": "failed", "inquiry.expired": "expired",
+	"inquiry.marked-for-review": "requires_review",
+	// inquiry.completed is passed only without manual decisioning; we decide on approved
+	// or declined, so completed leaves the status as it is. redacted changes nothing.
+}
+
+// NormalizePersona reads a Persona webhook: dedupe on data.id, the inquiry's reference-id
+// is our user id, checks come from payload.included verifications.
+func NormalizePersona(body []byte) (IdentityUpdate, error) {
+	var m struct {
+		Data struct {
+			ID         string `json:"id"`
+			Attributes struct {
+				Name      string `json:"name"`
+				CreatedAt string `json:"created-at"`
+				Payload   struct {
+					Data struct {
+						ID         string `json:"id"`
+						Attributes struct {
+							ReferenceID string `json:"reference-id"`
+							Birthdate   string `json:"birthdate"`
+						} `json:"attributes"`
+					} `json:"data"`
+					Included []struct {
+						Type       string `json:"type"`
+						Attributes struct {
+							Birthdate string  `json:"birthdate"`
+							Checks    []Check `json:"checks"`
+						} `json:"attributes"`
+					} `json:"included"`
+				} `json:"payload"`
+			} `json:"attributes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return IdentityUpdate{}, fmt.Errorf("%w: persona: %v", ErrMalformed, err)
+	}
+	a := m.Data.Attributes
+	inq := a.Payload.Data
+	if m.Data.ID == "" || a.Name == "" || inq.ID == "" {
+		return IdentityUpdate{}, fmt.Errorf("%w: persona: data.id, event name and inquiry id are required", ErrMalformed)
+	}
+	at, err := time.Parse(time.RFC3339Nano, a.CreatedAt)
+	if err != nil {
+		return IdentityUpdate{}, fmt.Errorf("%w: persona: created-at %q", ErrMalformed, a.CreatedAt)
+	}
+	u := IdentityUpdate{Provider: "persona", ProviderEvt: a.Name, DedupeKey: "persona|" + m.Data.ID,
+		ProviderRef: inq.ID, UserID: inq.Attributes.ReferenceID, Status: personaStatus[a.Name], At: at,
+		AgeVerified: ageVerified(inq.Attributes.Birthdate, at)}
+	for _, inc := range a.Payload.Included {
+		if !strings.HasPrefix(inc.Type, "verification/") {
+			continue
+		}
+		if ageVerified(inc.Attributes.Birthdate, at) {
+			u.AgeVerified = true
+		}
+		for _, c := range inc.Attributes.Checks {
+			u.Checks = append(u.Checks, Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons})
+		}
+	}
+	return u, nil
+}
+
+// NormalizeStripe reads a Stripe Identity event: dedupe on the event id; the session's
+// client_reference_id (or metadata.user_id) is our user id.
+func NormalizeStripe(body []byte) (IdentityUpdate, error) {
+	var m struct {
+		ID      string `json:"id"`
+		Type    string `json:"type"`
+		Created int64  `json:"created"`
+		Data    struct {
+			Object struct {
+				ID                string            `json:"id"`
+				Status            string            `json:"status"`
+				ClientReferenceID string            `json:"client_reference_id"`
+				Metadata          map[string]string `json:"metadata"`
+				LastError         *struct {
+					Code string `json:"code"`
+				} `json:"last_error"`
+				VerifiedOutputs *struct {
+					DOB *struct {
+						Day, Month, Year int
+					} `json:"dob"`
+				} `json:"verified_outputs"`
+			} `json:"object"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		return IdentityUpdate{}, fmt.Errorf("%w: stripe: %v", ErrMalformed, err)
+	}
+	o := m.Data.Object
+	if m.ID == "" || m.Type == "" || o.ID == "" {
+		return IdentityUpdate{}, fmt.Errorf("%w: stripe: id, type and session id are required", ErrMalformed)
+	}
+	at := time.Unix(m.Created, 0).UTC()
+	u := IdentityUpdate{Provider: "stripe_identity", ProviderEvt: m.Type, DedupeKey: "stripe|" + m.ID, ProviderRef: o.ID,
+		UserID: o.ClientReferenceID, At: at}
+	if u.UserID == "" {
+		u.UserID = o.Metadata["user_id"]
+	}
+	switch m.Type {
+	case "identity.verification_session.created", "identity.verification_session.processing":
+		u.Status = "pending"
+	case "identity.verification_session.verified":
+		u.Status = "passed"
+	case "identity.verification_session.requires_input":
+		u.Status = "pending"
+		if o.LastError != nil && o.LastError.Code != "" {
+			u.Status = "failed"
+			u.Checks = append(u.Checks, Check{Name: "session", Status: "failed", Reasons: []string{o.LastError.Code}})
+		}
+	case "identity.verification_session.canceled":
+		u.Status = "failed"
+	}
+	if d := o.VerifiedOutputs; d != nil && d.DOB != nil {
+		u.AgeVerified = ageVerified(fmt.Sprintf("%04d-%02d-%02d", d.DOB.Year, d.DOB.Month, d.DOB.Day), at)
+	}
+	return u, nil
+}
+
+// IDVRank orders identity statuses for one session: it only moves up, and the final
+// outcomes never change.
+func IDVRank(s string) int {
+	switch s {
+	case "pending":
+		return 1
+	case "requires_review":
+		return 2
+	case "passed", "failed", "expired":
+		return 3
+	}
+	return 0
+}

@@ -1,0 +1,84 @@
+package workers
+
+import (
+	"context"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"trustdocs/store"
+	"trustdocs/webhook"
+)
+
+// ApplyIdentityArgs applies one identity-verification event. It carries the normalized,
+// non-PII update, not the provider's payload: normalization happens at ingestion
+// (JobsFor), so no date of birth, document number or photo URL is ever written to the
+// database, River's job table included.
+type ApplyIdentityArgs struct {
+	Update     webhook.IdentityUpdate `json:"update"`
+	Provider   string                 `json:"provider"`
+	ReceiptID  string                 `json:"receipt_id"`
+	ReceivedAt time.Time              `json:"received_at"`
+}
+
+func (ApplyIdentityArgs) Kind() string { return "apply_identity" }
+
+func (ApplyIdentityArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueTrust} }
+
+// IDVBadgeValidity is how long an id_verified badge lasts before recertification.
+const IDVBadgeValidity = 365 * 24 * time.Hour
+
+// ApplyIdentityWorker upserts idv_status (status only moves forward, age_verified never
+// goes back) and issues the id_verified badge when the session passed with a verified
+// age. Every provider event is recorded once in webhook_event.
+type ApplyIdentityWorker struct {
+	river.WorkerDefaults[ApplyIdentityArgs]
+	deps *Deps
+}
+
+func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIdentityArgs]) error {
+	a := job.Args
+	u := a.Update
+	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("user_id", u.UserID).
+		Str("receipt_id", a.ReceiptID).Int64("job_id", job.ID).Logger()
+	tx, err := w.deps.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if seen, err := store.WebhookSeen(ctx, tx, u.DedupeKey); err != nil {
+		return err
+	} else if seen {
+		log.Info().Msg("duplicate provider event: no-op")
+		return completeTx(ctx, tx, job)
+	}
+	outcome := "applied"
+	switch {
+	case u.UserID == "":
+		outcome = "unknown_subject"
+		log.Warn().Msg("identity event without a user reference: recorded, nothing changed")
+	case u.Status == "" && !u.AgeVerified && u.Checks == nil:
+		outcome = "ignored"
+	default:
+		var checks any
+		if u.Checks != nil {
+			checks = u.Checks
+		}
+		idvID := "idv_" + shortHash(u.UserID+"\x00"+u.ProviderRef)
+		status, adult, err := store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
+			ProviderRef: u.ProviderRef, Status: u.Status, Checks: checks, AgeVerified: u.AgeVerified})
+		if err != nil {
+			return err
+		}
+		if status == "passed" && adult {
+			if _, err := store.IssueBadgeTx(ctx, tx, "tbg_"+shortHash(u.UserID+"\x00id_verified\x00"+idvID), u.UserID,
+				"id_verified", idvID, u.At.Add(IDVBadgeValidity)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := store.RecordWebhookTx(ctx, tx, u.DedupeKey, a.Provider, u.ProviderEvt, a.ReceiptID, outcome, u.UserID, a.ReceivedAt); err != nil {
+		return err
+	}
+	return completeTx(ctx, tx, job)
+}
