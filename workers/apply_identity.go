@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/store"
@@ -41,25 +42,15 @@ func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIden
 	u := a.Update
 	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("user_id", u.UserID).
 		Str("receipt_id", a.ReceiptID).Int64("job_id", job.ID).Logger()
-	tx, err := w.deps.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if seen, err := store.WebhookSeen(ctx, tx, u.DedupeKey); err != nil {
-		return err
-	} else if seen {
-		log.Info().Msg("duplicate provider event: no-op")
-		return completeTx(ctx, tx, job)
-	}
-	outcome := "applied"
-	switch {
-	case u.UserID == "":
-		outcome = "unknown_subject"
-		log.Warn().Msg("identity event without a user reference: recorded, nothing changed")
-	case u.Status == "" && !u.AgeVerified && u.Checks == nil:
-		outcome = "ignored"
-	default:
+	e := providerEvent{u.DedupeKey, a.Provider, u.ProviderEvt, a.ReceiptID, a.ReceivedAt}
+	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx pgx.Tx) (string, string, error) {
+		switch {
+		case u.UserID == "":
+			log.Warn().Msg("identity event without a user reference: recorded, nothing changed")
+			return "unknown_subject", "", nil
+		case u.Status == "" && !u.AgeVerified && u.Checks == nil:
+			return "ignored", u.UserID, nil
+		}
 		var checks any
 		if u.Checks != nil {
 			checks = u.Checks
@@ -68,17 +59,14 @@ func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIden
 		status, adult, err := store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
 			ProviderRef: u.ProviderRef, Status: u.Status, Checks: checks, AgeVerified: u.AgeVerified})
 		if err != nil {
-			return err
+			return "", "", err
 		}
 		if status == "passed" && adult {
 			if _, err := store.IssueBadgeTx(ctx, tx, "tbg_"+shortHash(u.UserID+"\x00id_verified\x00"+idvID), u.UserID,
 				"id_verified", idvID, u.At.Add(IDVBadgeValidity)); err != nil {
-				return err
+				return "", "", err
 			}
 		}
-	}
-	if err := store.RecordWebhookTx(ctx, tx, u.DedupeKey, a.Provider, u.ProviderEvt, a.ReceiptID, outcome, u.UserID, a.ReceivedAt); err != nil {
-		return err
-	}
-	return completeTx(ctx, tx, job)
+		return "applied", u.UserID, nil
+	})
 }

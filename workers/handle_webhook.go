@@ -42,44 +42,30 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("envelope_id", u.EnvelopeID).
 		Str("receipt_id", wh.ReceiptID).Int64("job_id", job.ID).Logger()
 
-	tx, err := w.deps.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if seen, err := store.WebhookSeen(ctx, tx, u.DedupeKey); err != nil {
-		return err
-	} else if seen {
-		log.Info().Msg("duplicate provider event: no-op")
-		return completeTx(ctx, tx, job)
-	}
-	doc, found, err := store.DocByEnvelope(ctx, tx, u.EnvelopeID)
-	if err != nil {
-		return err
-	}
-	outcome := "applied"
-	switch {
-	case !found:
-		outcome = "unknown_subject"
-		log.Warn().Msg("no document has this envelope: recorded, nothing changed")
-	default:
+	e := providerEvent{u.DedupeKey, u.Provider, u.ProviderEvt, wh.ReceiptID, wh.ReceivedAt}
+	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx pgx.Tx) (string, string, error) {
+		doc, found, err := store.DocByEnvelope(ctx, tx, u.EnvelopeID)
+		if err != nil {
+			return "", "", err
+		}
+		if !found {
+			log.Warn().Msg("no document has this envelope: recorded, nothing changed")
+			return "unknown_subject", "", nil
+		}
 		// Lock the pack first (the order every pack job uses: pack, then document): the
 		// last envelopes of a pack may complete at the same time, and each must see the
 		// others' status, or neither would sign the pack.
 		if _, err := store.LockPackTx(ctx, tx, doc.PackID); err != nil {
-			return err
+			return "", "", err
 		}
 		if err := w.apply(ctx, tx, u, doc, wh.BodyBase64); err != nil {
-			return err
+			return "", "", err
 		}
-	}
-	if u.Event == "" && u.Status == "" {
-		outcome = "ignored" // an event we do not use: acknowledged and recorded
-	}
-	if err := store.RecordWebhookTx(ctx, tx, u.DedupeKey, u.Provider, u.ProviderEvt, wh.ReceiptID, outcome, doc.DocID, wh.ReceivedAt); err != nil {
-		return err
-	}
-	return completeTx(ctx, tx, job)
+		if u.Event == "" && u.Status == "" {
+			return "ignored", doc.DocID, nil // an event we do not use: acknowledged and recorded
+		}
+		return "applied", doc.DocID, nil
+	})
 }
 
 func (w *HandleWebhookWorker) apply(ctx context.Context, tx pgx.Tx, u webhook.ESignUpdate, doc store.EnvelopeDoc, raw []byte) error {
