@@ -99,8 +99,11 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 
 	r = runBin(t, env, "pipelinectl", "sandbox", "sign", packID)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	// Webhooks are applied concurrently and may land in any order (envelope-completed
+	// before a recipient's signature): wait for the pack and for every evidence row.
 	deadline = time.Now().Add(60 * time.Second)
-	for scalar(`select status from doc_pack`) != "signed" && time.Now().Before(deadline) {
+	for (scalar(`select status from doc_pack`) != "signed" || scalar(`select count(*)::text from doc_sign_event where event = 'signed'`) != "4") &&
+		time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.Equal(t, "signed", scalar(`select status from doc_pack`), "worker log:\n%s\nreceiver log:\n%s", logs["worker"], logs["receiver"])
