@@ -18,9 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/bootstrap"
 	"trustdocs/config"
+	"trustdocs/infra"
 	"trustdocs/testkit"
 )
 
@@ -81,11 +84,47 @@ func requireOneLineError(t *testing.T, r result, wants ...string) {
 }
 
 // ready provisions a database and AWS resources so only the setting under test is bad.
-func ready(t *testing.T) config.Config {
+func ready(t *testing.T) config.Config { return provision(t, nil).cfg }
+
+// stack is a provisioned test environment for the binaries: its own database, AWS
+// resources, and a pool on the database for reading back effects.
+type stack struct {
+	cfg     config.Config
+	clients *infra.AWS
+	rep     *bootstrap.Report
+	pool    *pgxpool.Pool
+}
+
+// provision creates the environment; adjust may change the configuration first.
+func provision(t *testing.T, adjust func(*config.Config)) *stack {
+	t.Helper()
 	cfg := testkit.Config(t)
+	if adjust != nil {
+		adjust(&cfg)
+	}
 	testkit.DB(t, &cfg)
-	testkit.Bootstrap(t, cfg, testkit.AWS(t, cfg))
-	return cfg
+	clients := testkit.AWS(t, cfg)
+	rep := testkit.Bootstrap(t, cfg, clients)
+	pool, err := pgxpool.New(context.Background(), cfg.DatabaseURL)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	return &stack{cfg: cfg, clients: clients, rep: rep, pool: pool}
+}
+
+// count runs a query returning one integer.
+func (s *stack) count(t *testing.T, sql string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, s.pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+// text runs a query returning one text value.
+func (s *stack) text(t *testing.T, sql string) string {
+	t.Helper()
+	var v string
+	require.NoError(t, s.pool.QueryRow(context.Background(), sql).Scan(&v))
+	return v
 }
 
 func TestBadConfigurationGivesOneLineError(t *testing.T) {
@@ -162,15 +201,15 @@ func TestServicesServeHealthAndStopOnSIGTERM(t *testing.T) {
 
 		base := "http://" + addr
 		waitFor(t, base+"/healthz", &logs)
-		code, body := get(t, base+"/readyz")
+		code, body := call(t, base+"/readyz", "")
 		require.Equal(t, http.StatusOK, code, body)
 		require.Contains(t, body, `"status":"ready"`)
-		code, body = get(t, base+"/metrics")
+		code, body = call(t, base+"/metrics", "")
 		require.Equal(t, http.StatusOK, code)
 		require.Contains(t, body, `trustdocs_build_info{service="`+svc.name+`"`)
 
 		if svc.name == "receiver" {
-			code, _ = post(t, base+"/webhooks/unknownprovider")
+			code, _ = call(t, base+"/webhooks/unknownprovider", "{}")
 			require.Equal(t, http.StatusNotFound, code)
 		}
 
@@ -214,16 +253,16 @@ func waitFor(t *testing.T, url string, logs *bytes.Buffer) {
 	t.Fatalf("%s never answered; logs:\n%s", url, logs.String())
 }
 
-func get(t *testing.T, url string) (int, string) {
-	resp, err := http.Get(url)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func post(t *testing.T, url string) (int, string) {
-	resp, err := http.Post(url, "application/json", strings.NewReader("{}"))
+// call makes one request (a body means POST) and returns the code and body.
+func call(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	var resp *http.Response
+	var err error
+	if body == "" {
+		resp, err = http.Get(url)
+	} else {
+		resp, err = http.Post(url, "application/json", strings.NewReader(body))
+	}
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/config"
 	"trustdocs/infra"
 	"trustdocs/store"
 	"trustdocs/testkit"
@@ -26,19 +26,10 @@ import (
 func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	cfg.MaxReceiveCount = 10 // redelivery after the kill must not reach the DLQ
-	testkit.DB(t, &cfg)
-	clients := testkit.AWS(t, cfg)
-	rep := testkit.Bootstrap(t, cfg, clients)
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	count := func(sql string) int {
-		var n int
-		require.NoError(t, pool.QueryRow(ctx, sql).Scan(&n))
-		return n
-	}
+	// maxReceiveCount 10: redelivery after the kill must not reach the DLQ.
+	st := provision(t, func(c *config.Config) { c.MaxReceiveCount = 10 })
+	cfg, clients, rep := st.cfg, st.clients, st.rep
+	count := func(sql string) int { return st.count(t, sql) }
 
 	const n = 300
 	url := rep.QueueURLs[cfg.RiskQueue]
@@ -56,7 +47,7 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 		"WORKER_ADDR=127.0.0.1:0",
 		"RIVER_JOB_TIMEOUT=2s", "RIVER_RESCUE_AFTER=3s", "CONSUMER_CONCURRENCY=2")
 	// Visibility 5s: a batch the killed worker held comes back quickly.
-	_, err = clients.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
+	_, err := clients.SQS.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url),
 		Attributes: map[string]string{"VisibilityTimeout": "5"}})
 	require.NoError(t, err)
 
@@ -110,19 +101,9 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 func TestDocPackSurvivesDuplicatesAndAKilledWorker(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	cfg.MaxReceiveCount = 10
-	testkit.DB(t, &cfg)
-	clients := testkit.AWS(t, cfg)
-	testkit.Bootstrap(t, cfg, clients)
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	count := func(sql string, args ...any) int {
-		var n int
-		require.NoError(t, pool.QueryRow(ctx, sql, args...).Scan(&n))
-		return n
-	}
+	st := provision(t, func(c *config.Config) { c.MaxReceiveCount = 10 })
+	cfg, clients, pool := st.cfg, st.clients, st.pool
+	count := func(sql string, args ...any) int { return st.count(t, sql, args...) }
 	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RIVER_JOB_TIMEOUT=2s", "RIVER_RESCUE_AFTER=3s")
 	r := runBin(t, env, "pipelinectl", "content", "publish")
 	require.Equal(t, 0, r.code, r.stderr)

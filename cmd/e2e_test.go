@@ -3,20 +3,12 @@ package cmd_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"trustdocs/events"
@@ -30,26 +22,11 @@ import (
 func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	testkit.DB(t, &cfg)
-	clients := testkit.AWS(t, cfg)
-	rep := testkit.Bootstrap(t, cfg, clients)
-	// Listen to pipeline-events as the booking system does.
-	listener, err := clients.SQS.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("listener-" + testkit.Suffix())})
-	require.NoError(t, err)
-	la, err := clients.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: listener.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
-	require.NoError(t, err)
-	_, err = clients.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(rep.TopicARNs[cfg.PipelineTopic]), Protocol: aws.String("sqs"),
-		Endpoint: aws.String(la.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
-	require.NoError(t, err)
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	scalar := func(sql string) string {
-		var s string
-		require.NoError(t, pool.QueryRow(ctx, sql).Scan(&s))
-		return s
-	}
+	st := provision(t, nil)
+	cfg, clients := st.cfg, st.clients
+	listener := testkit.Listen(t, clients, st.rep.TopicARNs[cfg.PipelineTopic]) // as the booking system does
+	pool := st.pool
+	scalar := func(sql string) string { return st.text(t, sql) }
 	receiverAddr := freeAddr(t)
 	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RECEIVER_ADDR="+receiverAddr,
 		"WEBHOOK_SECRET_DOCUSIGN=old-connect-key,test-connect-key-"+testkit.Suffix())
@@ -86,13 +63,9 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 		require.NoError(t, rows.Scan(&docID, &vars))
 		pdf, err := store.GetObject(ctx, clients.S3, cfg.DocsBucket, store.KeysFor(cfg.DocsEnv, packID, docID, 1).PDF)
 		require.NoError(t, err)
-		f := filepath.Join(t.TempDir(), docID+".pdf")
-		require.NoError(t, os.WriteFile(f, pdf, 0o600))
-		text, err := exec.Command("pdftotext", f, "-").Output()
-		require.NoError(t, err, "pdftotext (poppler-utils; make up installs it)")
-		flat := strings.Join(strings.Fields(string(text)), " ")
+		flat := testkit.PDFText(t, pdf)
 		for name, v := range vars {
-			require.Contains(t, flat, strings.Join(strings.Fields(v), " "), "%s in %s", name, docID)
+			require.Contains(t, flat, testkit.Squash(v), "%s in %s", name, docID)
 		}
 	}
 	require.NoError(t, rows.Err())
@@ -117,14 +90,8 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 
 	// The booking system heard doc_pack.issued and doc_pack.signed, once each.
 	heard := map[string]int{}
-	for range 3 {
-		out, err := clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: listener.QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
-		require.NoError(t, err)
-		for _, m := range out.Messages {
-			var e events.Envelope
-			require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &e))
-			heard[e.Type]++
-		}
+	for _, e := range testkit.Heard(t, clients, listener) {
+		heard[e.Type]++
 	}
 	require.Equal(t, map[string]int{events.DocPackIssued: 1, events.DocPackSigned: 1}, heard)
 }

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/require"
 
 	"trustdocs/content"
@@ -30,14 +25,7 @@ import (
 // listen subscribes a fresh queue to pipeline-events and returns its URL.
 func (b *bundle) listen(t *testing.T) string {
 	t.Helper()
-	q, err := b.aws.SQS.CreateQueue(b.ctx, &sqs.CreateQueueInput{QueueName: aws.String("listener-" + testkit.Suffix())})
-	require.NoError(t, err)
-	qa, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
-	require.NoError(t, err)
-	_, err = b.aws.SNS.Subscribe(b.ctx, &sns.SubscribeInput{TopicArn: aws.String(b.rep.TopicARNs[b.cfg.PipelineTopic]), Protocol: aws.String("sqs"),
-		Endpoint: aws.String(qa.Attributes["QueueArn"]), Attributes: map[string]string{"RawMessageDelivery": "true"}})
-	require.NoError(t, err)
-	return aws.ToString(q.QueueUrl)
+	return testkit.Listen(t, b.aws, b.rep.TopicARNs[b.cfg.PipelineTopic])
 }
 
 func (b *bundle) publishContent(t *testing.T) {
@@ -135,9 +123,9 @@ func TestCheckoutBecomesAnIssuedPackOfLockedHashedPDFsSentForSignature(t *testin
 		require.NoError(t, err)
 		require.Contains(t, string(envelope), `"envelope_id": "env_sbx_`)
 
-		text := pdfText(t, pdf)
+		text := testkit.PDFText(t, pdf)
 		for name, v := range d.vars {
-			require.Contains(t, squash(text), squash(v), "variable %s appears in %s", name, d.id)
+			require.Contains(t, text, testkit.Squash(v), "variable %s appears in %s", name, d.id)
 		}
 		// Every clause of the document is there: its headings, as the reader sees them.
 		var bodies []string
@@ -148,49 +136,18 @@ func TestCheckoutBecomesAnIssuedPackOfLockedHashedPDFsSentForSignature(t *testin
 		for _, body := range bodies {
 			for _, line := range strings.Split(body, "\n") {
 				if h, ok := strings.CutPrefix(line, "## "); ok {
-					require.Contains(t, squash(text), squash(h), "clause heading in %s", d.id)
+					require.Contains(t, text, testkit.Squash(h), "clause heading in %s", d.id)
 				}
 			}
 		}
-		require.Contains(t, squash(text), squash("Page 1 of"))
+		require.Contains(t, text, testkit.Squash("Page 1 of"))
 	}
 
-	got := receiveAll(t, b, listener)
+	got := testkit.Heard(t, b.aws, listener)
 	require.Len(t, got, 1, "doc_pack.issued published once")
 	require.Equal(t, events.DocPackIssued, got[0].Type)
 	require.Contains(t, string(got[0].Data), packID)
 }
-
-func receiveAll(t *testing.T, b *bundle, url string) []events.Envelope {
-	t.Helper()
-	var out []events.Envelope
-	for range 3 {
-		res, err := b.aws.SQS.ReceiveMessage(b.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 1, MaxNumberOfMessages: 10})
-		require.NoError(t, err)
-		for _, m := range res.Messages {
-			var e events.Envelope
-			require.NoError(t, json.Unmarshal([]byte(aws.ToString(m.Body)), &e))
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// pdfText extracts a PDF's text with poppler's pdftotext, as a reader would see it.
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	if _, err := exec.LookPath("pdftotext"); err != nil {
-		t.Fatal("pdftotext not found: install poppler-utils (make up does)")
-	}
-	f := filepath.Join(t.TempDir(), "doc.pdf")
-	require.NoError(t, os.WriteFile(f, pdf, 0o600))
-	out, err := exec.Command("pdftotext", f, "-").Output()
-	require.NoError(t, err)
-	return string(out)
-}
-
-// squash folds whitespace, since wrapping splits long values across lines.
-func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // issuePack runs a checkout through build, render and send, and returns the pack's
 // documents.
@@ -347,7 +304,7 @@ func TestAmendmentsSupersedeAndCancellationVoids(t *testing.T) {
 		return b.scalar(t, `select count(*) from river_job where kind = 'publish_event' and state <> 'completed'`) == 0
 	})
 	counts := map[string]int{}
-	for _, e := range receiveAll(t, b, listener) {
+	for _, e := range testkit.Heard(t, b.aws, listener) {
 		counts[e.Type]++
 	}
 	require.Equal(t, map[string]int{events.DocPackIssued: 3, events.DocPackSuperseded: 2, events.DocPackVoided: 1}, counts)
@@ -444,7 +401,7 @@ func TestProviderEventsSignThePackOnceWhateverTheOrder(t *testing.T) {
 		return b.scalar(t, `select count(*) from river_job where kind = 'publish_event' and state <> 'completed'`) == 0
 	})
 	counts := map[string]int{}
-	for _, e := range receiveAll(t, b, listener) {
+	for _, e := range testkit.Heard(t, b.aws, listener) {
 		counts[e.Type]++
 	}
 	require.Equal(t, 1, counts[events.DocPackSigned], "doc_pack.signed once")

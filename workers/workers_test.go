@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
@@ -93,18 +91,10 @@ func TestOutboundEventIsPublishedOnlyIfItsTransactionCommits(t *testing.T) {
 	}
 	b.waitJobs(t, "publish_event", 1)
 
-	var got []string
-	for range 3 {
-		out, err := b.aws.SQS.ReceiveMessage(b.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(listener), WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageAttributeNames: []string{"All"}})
-		require.NoError(t, err)
-		for _, m := range out.Messages {
-			got = append(got, aws.ToString(m.Body))
-			require.Equal(t, events.DocPackIssued, aws.ToString(m.MessageAttributes[events.TypeAttribute].StringValue))
-		}
-	}
+	got := testkit.Heard(t, b.aws, listener) // checks the type attribute of each message
 	require.Len(t, got, 1)
-	var env events.Envelope
-	require.NoError(t, json.Unmarshal([]byte(got[0]), &env))
+	env := got[0]
+	require.Equal(t, events.DocPackIssued, env.Type)
 	require.Equal(t, event("evt_out_committed").ID, env.ID)
 	require.JSONEq(t, `{"pack_id":"dpk_1","leg_id":"leg_1"}`, string(env.Data))
 }
