@@ -223,17 +223,6 @@ type item struct {
 	jobs []river.InsertManyParams
 }
 
-// HandleBatch processes one received batch to its end: committed and deleted,
-// dead-lettered, or released for a later retry. It returns the error that made it
-// release messages, if any.
-func (c *Consumer) HandleBatch(ctx context.Context, msgs []sqstypes.Message) error {
-	good, err := c.handle(ctx, msgs)
-	if err == nil && len(good) > 0 {
-		c.deleteAll(ctx, good)
-	}
-	return err
-}
-
 // handle commits a batch's valid events, dead-letters the invalid ones and releases the
 // rest; it returns the committed messages, which the caller deletes.
 func (c *Consumer) handle(ctx context.Context, msgs []sqstypes.Message) ([]item, error) {

@@ -16,7 +16,9 @@ type IDVUpdate struct {
 	AgeVerified                                  bool
 }
 
-// idvRank is IDVRank in SQL: a session's status only moves up.
+// idvRank orders identity statuses for one session: pending < requires_review <
+// passed | failed | expired. A status only moves to a higher rank, so the final outcomes
+// never change and a late event never moves a status back.
 const idvRank = `case %s when 'pending' then 1 when 'requires_review' then 2 when 'passed' then 3 when 'failed' then 3 when 'expired' then 3 else 0 end`
 
 // UpsertIDVTx applies an identity update to idv_status (one row per user and provider

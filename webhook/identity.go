@@ -161,17 +161,3 @@ func NormalizeStripe(body []byte) (IdentityUpdate, error) {
 	}
 	return u, nil
 }
-
-// IDVRank orders identity statuses for one session: it only moves up, and the final
-// outcomes never change.
-func IDVRank(s string) int {
-	switch s {
-	case "pending":
-		return 1
-	case "requires_review":
-		return 2
-	case "passed", "failed", "expired":
-		return 3
-	}
-	return 0
-}

@@ -92,17 +92,3 @@ func NormalizeDocuSign(body []byte) (ESignUpdate, error) {
 	}
 	return u, nil
 }
-
-// StatusRank orders envelope statuses: a status only moves to a higher rank, so a late
-// or replayed event never moves it back. Terminal statuses share the top rank.
-func StatusRank(s string) int {
-	switch s {
-	case "", "none":
-		return 0
-	case "sent":
-		return 1
-	case "completed", "voided", "expired":
-		return 2
-	}
-	return -1
-}
