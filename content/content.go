@@ -22,6 +22,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
@@ -298,11 +299,21 @@ func compile(schema json.RawMessage) (*jsonschema.Schema, error) {
 	return c.Compile("variables.json")
 }
 
+// compiledSchemas caches compiled variable schemas by their text: every pack validates
+// against the same few clause versions, and compiling is the expensive part.
+var compiledSchemas sync.Map // string(schema) -> *jsonschema.Schema
+
 // ValidateVariables checks values against a clause's variables schema.
 func ValidateVariables(c Clause, values map[string]string) error {
-	sch, err := compile(c.Variables)
-	if err != nil {
-		return err
+	var sch *jsonschema.Schema
+	if v, ok := compiledSchemas.Load(string(c.Variables)); ok {
+		sch = v.(*jsonschema.Schema)
+	} else {
+		var err error
+		if sch, err = compile(c.Variables); err != nil {
+			return err
+		}
+		compiledSchemas.Store(string(c.Variables), sch)
 	}
 	inst := make(map[string]any, len(values))
 	for k, v := range values {
