@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -73,6 +74,7 @@ type Config struct {
 	RiverWorkerConcurrent int
 	RiverJobTimeout       time.Duration
 	RiverRescueAfter      time.Duration
+	RiskWindowDays        []int // rolling risk windows, shortest first
 }
 
 // Retention is an S3 Object Lock default retention: a number of days or of years.
@@ -141,6 +143,7 @@ var Vars = []Var{
 	{"RIVER_WORKERS", "20", "River jobs worked at once per worker process"},
 	{"RIVER_JOB_TIMEOUT", "1m", "longest a River job may run before it is cancelled and retried"},
 	{"RIVER_RESCUE_AFTER", "10m", "a job still running this long (its worker died) is rescued and retried; at least RIVER_JOB_TIMEOUT"},
+	{"RISK_WINDOWS", "30,90", "rolling risk windows in days, comma-separated; rolled daily at 00:00 UTC"},
 	{"SHUTDOWN_GRACE", "30s", "how long SIGTERM waits for in-flight work"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
@@ -209,6 +212,11 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	c.Retention = ret
 
+	c.RiskWindowDays, err = ParseWindows(get("RISK_WINDOWS", "30,90"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("RISK_WINDOWS: %w", err))
+	}
+
 	pathStyle := get("S3_FORCE_PATH_STYLE", strconv.FormatBool(c.Stack == StackLocal))
 	if c.S3ForcePathStyle, err = strconv.ParseBool(pathStyle); err != nil {
 		errs = append(errs, fmt.Errorf("S3_FORCE_PATH_STYLE=%q: want true or false", pathStyle))
@@ -254,6 +262,23 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("DOCS_ENV=%q: want a prefix without slashes at either end", c.DocsEnv))
 	}
 	return errors.Join(errs...)
+}
+
+// ParseWindows reads window lengths in days ("30,90"), returned shortest first without
+// repeats.
+func ParseWindows(s string) ([]int, error) {
+	var days []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 || n > 3660 {
+			return nil, fmt.Errorf("%q: want day counts between 1 and 3660, like 30,90", s)
+		}
+		if !slices.Contains(days, n) {
+			days = append(days, n)
+		}
+	}
+	slices.Sort(days)
+	return days, nil
 }
 
 // DLQ returns the dead-letter queue name of a queue.

@@ -78,6 +78,8 @@ var extensionColumns = map[string][]string{
 	"doc_pack":       {"source_event_id", "failure"},
 	"doc_instance":   {"clause_ids", "legal_hold", "legal_hold_reason", "legal_hold_actor", "legal_hold_at"},
 	"doc_sign_event": {"prev_hash", "chain_hash", "seq"},
+	"bg_status":      {"status_at", "adjudication_at"},
+	"trust_badge":    {"revoked_at", "revoked_reason"},
 }
 
 var seedPrimaryKeys = map[string]string{

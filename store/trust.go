@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,17 +54,187 @@ func UpsertIDVTx(ctx context.Context, tx pgx.Tx, u IDVUpdate) (status string, ag
 	return status, ageVerified, nil
 }
 
-// IssueBadgeTx gives a user a badge from a source unless that badge is already active;
-// it reports whether it issued one.
-func IssueBadgeTx(ctx context.Context, tx pgx.Tx, badgeID, userID, kind, sourceID string, expires time.Time) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		insert into trust_badge (badge_id, user_id, kind, source_id, expires_at)
-		select $1, $2, $3, $4, $5
-		where not exists (select 1 from trust_badge where user_id = $2 and kind = $3 and source_id = $4
-		                  and (expires_at is null or expires_at > now()))
-		on conflict (badge_id) do nothing`, badgeID, userID, kind, sourceID, expires)
+// IDVState is what the trust cache shows of one identity session.
+func IDVState(status string, ageVerified bool) string {
+	return fmt.Sprintf("%s|%t", status, ageVerified)
+}
+
+// IDVStateTx returns IDVState of a stored session, or "" when there is none.
+func IDVStateTx(ctx context.Context, tx pgx.Tx, userID, providerRef string) (string, error) {
+	var status string
+	var adult bool
+	err := tx.QueryRow(ctx, `select status, age_verified from idv_status where user_id = $1 and provider_ref = $2`,
+		userID, providerRef).Scan(&status, &adult)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
 	if err != nil {
-		return false, fmt.Errorf("badge %s for %s: %w", kind, userID, err)
+		return "", fmt.Errorf("idv %s/%s: %w", userID, providerRef, err)
+	}
+	return IDVState(status, adult), nil
+}
+
+// BumpTrustVersionTx adds one to the user's trust version and returns it. Call it in the
+// transaction that changes anything the trust_cache item shows: the row lock it takes
+// (held to commit) is what a cache refresh and a risk recompute synchronize on.
+func BumpTrustVersionTx(ctx context.Context, tx pgx.Tx, userID string) (int64, error) {
+	var v int64
+	err := tx.QueryRow(ctx, `
+		insert into trust_user (user_id, version) values ($1, 1)
+		on conflict (user_id) do update set version = trust_user.version + 1, changed_at = now()
+		returning version`, userID).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("bump trust version of %s: %w", userID, err)
+	}
+	return v, nil
+}
+
+// LockTrustUserTx locks the user's trust row (creating it at version 0) and returns its
+// version. Bumps wait for the lock, so what the holder reads cannot be overtaken by a
+// change it does not see.
+func LockTrustUserTx(ctx context.Context, tx pgx.Tx, userID string) (int64, error) {
+	var v int64
+	err := tx.QueryRow(ctx, `
+		insert into trust_user (user_id) values ($1)
+		on conflict (user_id) do update set user_id = excluded.user_id
+		returning version`, userID).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("lock trust row of %s: %w", userID, err)
+	}
+	return v, nil
+}
+
+// SetTrustVersionAtLeastTx raises the user's version to at least v (never lowers it) and
+// returns it: reconcile uses it when DynamoDB holds a version PostgreSQL never issued.
+func SetTrustVersionAtLeastTx(ctx context.Context, tx pgx.Tx, userID string, v int64) (int64, error) {
+	var got int64
+	err := tx.QueryRow(ctx, `
+		insert into trust_user (user_id, version) values ($1, $2)
+		on conflict (user_id) do update set version = greatest(trust_user.version, excluded.version), changed_at = now()
+		returning version`, userID, v).Scan(&got)
+	if err != nil {
+		return 0, fmt.Errorf("raise trust version of %s: %w", userID, err)
+	}
+	return got, nil
+}
+
+// BGCandidate maps a provider's candidate to our user, from the event that requested
+// the check.
+type BGCandidate struct {
+	Provider, CandidateID, UserID, Package, InvitationID string
+	RequestedAt                                          time.Time
+}
+
+// RegisterCandidateTx records a candidate mapping and the check's first status,
+// `invited`, in bg_status (one row per user and candidate). A repeated request changes
+// nothing; it reports whether the status row is new.
+func RegisterCandidateTx(ctx context.Context, tx pgx.Tx, c BGCandidate, bgID string) (bool, error) {
+	_, err := tx.Exec(ctx, `
+		insert into bg_candidate (provider, candidate_id, user_id, package, invitation_id, requested_at)
+		values ($1, $2, $3, $4, nullif($5, ''), $6)
+		on conflict (provider, candidate_id) do nothing`,
+		c.Provider, c.CandidateID, c.UserID, c.Package, c.InvitationID, c.RequestedAt)
+	if err != nil {
+		return false, fmt.Errorf("candidate %s/%s: %w", c.Provider, c.CandidateID, err)
+	}
+	tag, err := tx.Exec(ctx, `
+		insert into bg_status (bg_id, user_id, provider, provider_ref, status, package, status_at)
+		values ($1, $2, $3, $4, 'invited', $5, $6)
+		on conflict (user_id, provider_ref) do nothing`, bgID, c.UserID, c.Provider, c.CandidateID, c.Package, c.RequestedAt)
+	if err != nil {
+		return false, fmt.Errorf("bg status for candidate %s: %w", c.CandidateID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// CandidateTx returns the mapping of a provider's candidate.
+func CandidateTx(ctx context.Context, tx pgx.Tx, provider, candidateID string) (c BGCandidate, found bool, err error) {
+	err = tx.QueryRow(ctx, `
+		select provider, candidate_id, user_id, package, coalesce(invitation_id, ''), requested_at
+		from bg_candidate where provider = $1 and candidate_id = $2`, provider, candidateID).
+		Scan(&c.Provider, &c.CandidateID, &c.UserID, &c.Package, &c.InvitationID, &c.RequestedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, false, nil
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("candidate %s/%s: %w", provider, candidateID, err)
+	}
+	return c, true, nil
+}
+
+// BGUpdate is one background-check event for bg_status; Status or Adjudication may be
+// empty (no change to that part).
+type BGUpdate struct {
+	BGID, UserID, Provider, ProviderRef, Package string
+	Status, Adjudication                         string
+	At                                           time.Time
+}
+
+// ApplyBGTx applies a background-check event: its status replaces the stored one only if
+// the event is newer than the one that set it, and likewise its adjudication step, so a
+// late or replayed event never moves the check back in time. It returns whether anything
+// changed and the status afterwards.
+func ApplyBGTx(ctx context.Context, tx pgx.Tx, u BGUpdate) (changed bool, status string, err error) {
+	initial := u.Status
+	if initial == "" {
+		initial = "in_progress" // an adjudication step before any status event: the check is under way
+	}
+	var before string
+	err = tx.QueryRow(ctx, `select coalesce((select status || '|' || coalesce(adjudication, '') from bg_status
+		where user_id = $1 and provider_ref = $2), '')`, u.UserID, u.ProviderRef).Scan(&before)
+	if err != nil {
+		return false, "", fmt.Errorf("bg %s/%s: %w", u.UserID, u.ProviderRef, err)
+	}
+	var after string
+	err = tx.QueryRow(ctx, `
+		insert into bg_status (bg_id, user_id, provider, provider_ref, status, package, adjudication, status_at, adjudication_at)
+		values ($1, $2, $3, $4, $5, $6, nullif($7, ''), case when $9 <> '' then $8::timestamptz end,
+		        case when $7 <> '' then $8::timestamptz end)
+		on conflict (user_id, provider_ref) do update set
+		  status = case when excluded.status_at > coalesce(bg_status.status_at, '-infinity') and $9 <> ''
+		                then excluded.status else bg_status.status end,
+		  status_at = case when excluded.status_at > coalesce(bg_status.status_at, '-infinity') and $9 <> ''
+		                then excluded.status_at else bg_status.status_at end,
+		  adjudication = case when $7 <> '' and excluded.status_at > coalesce(bg_status.adjudication_at, '-infinity')
+		                then excluded.adjudication else bg_status.adjudication end,
+		  adjudication_at = case when $7 <> '' and excluded.status_at > coalesce(bg_status.adjudication_at, '-infinity')
+		                then excluded.status_at else bg_status.adjudication_at end,
+		  package = case when bg_status.package = '' then excluded.package else bg_status.package end,
+		  updated_at = now()
+		returning status || '|' || coalesce(adjudication, '')`,
+		u.BGID, u.UserID, u.Provider, u.ProviderRef, initial, u.Package, u.Adjudication, u.At, u.Status).Scan(&after)
+	if err != nil {
+		return false, "", fmt.Errorf("bg %s/%s: %w", u.UserID, u.ProviderRef, err)
+	}
+	status, _, _ = strings.Cut(after, "|")
+	return before != after, status, nil
+}
+
+// SocialUpdate is one social-verification check.
+type SocialUpdate struct {
+	SocID, UserID, Platform, Handle string
+	Verified                        bool
+	Snapshot                        json.RawMessage // non-secret metrics; nil for none
+	CheckedAt                       time.Time
+}
+
+// ApplySocialTx stores a platform check in social_verification (one row per user and
+// platform) unless a newer check is already stored; it reports whether the row changed.
+func ApplySocialTx(ctx context.Context, tx pgx.Tx, u SocialUpdate) (bool, error) {
+	var snap any
+	if len(u.Snapshot) > 0 {
+		snap = string(u.Snapshot)
+	}
+	tag, err := tx.Exec(ctx, `
+		insert into social_verification (soc_id, user_id, platform, handle, verified, snapshot_json, last_checked_at)
+		values ($1, $2, $3, $4, $5, $6::jsonb, $7)
+		on conflict (user_id, platform) do update set
+		  handle = excluded.handle, verified = excluded.verified, snapshot_json = excluded.snapshot_json,
+		  last_checked_at = excluded.last_checked_at
+		where social_verification.last_checked_at is null or excluded.last_checked_at > social_verification.last_checked_at`,
+		u.SocID, u.UserID, u.Platform, u.Handle, u.Verified, snap, u.CheckedAt)
+	if err != nil {
+		return false, fmt.Errorf("social %s/%s: %w", u.UserID, u.Platform, err)
 	}
 	return tag.RowsAffected() == 1, nil
 }

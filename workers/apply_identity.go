@@ -26,12 +26,9 @@ func (ApplyIdentityArgs) Kind() string { return "apply_identity" }
 
 func (ApplyIdentityArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueTrust} }
 
-// IDVBadgeValidity is how long an id_verified badge lasts before recertification.
-const IDVBadgeValidity = 365 * 24 * time.Hour
-
 // ApplyIdentityWorker upserts idv_status (status only moves forward, age_verified never
-// goes back) and issues the id_verified badge when the session passed with a verified
-// age. Every provider event is recorded once in webhook_event.
+// goes back), re-derives the badges (id_verified when the session passed with a verified
+// age, and trusted_pro that rests on it) and bumps the trust version on a change. Every provider event is recorded once in webhook_event.
 type ApplyIdentityWorker struct {
 	river.WorkerDefaults[ApplyIdentityArgs]
 	deps *Deps
@@ -55,17 +52,23 @@ func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIden
 		if u.Checks != nil {
 			checks = u.Checks
 		}
+		if _, err := store.LockTrustUserTx(ctx, tx, u.UserID); err != nil {
+			return "", "", err
+		}
 		idvID := "idv_" + shortHash(u.UserID+"\x00"+u.ProviderRef)
+		before, err := store.IDVStateTx(ctx, tx, u.UserID, u.ProviderRef)
+		if err != nil {
+			return "", "", err
+		}
 		status, adult, err := store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
 			ProviderRef: u.ProviderRef, Status: u.Status, Checks: checks, AgeVerified: u.AgeVerified})
 		if err != nil {
 			return "", "", err
 		}
-		if status == "passed" && adult {
-			if _, err := store.IssueBadgeTx(ctx, tx, "tbg_"+shortHash(u.UserID+"\x00id_verified\x00"+idvID), u.UserID,
-				"id_verified", idvID, u.At.Add(IDVBadgeValidity)); err != nil {
-				return "", "", err
-			}
+		// The cache shows idv_passed and age_verified; checks alone change nothing there.
+		changed := before != store.IDVState(status, adult)
+		if err := settleTrustTx(ctx, tx, w.deps, u.UserID, changed, log); err != nil {
+			return "", "", err
 		}
 		return "applied", u.UserID, nil
 	})

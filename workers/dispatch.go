@@ -41,7 +41,7 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 			return nil, err
 		}
 		switch w.Provider {
-		case "docusign": // e-sign evidence keeps the provider's payload as received
+		case "docusign", "dropboxsign": // e-sign evidence keeps the provider's payload as received
 			return one(HandleWebhookArgs{Event: env}), nil
 		case "persona", "stripe":
 			// Normalized here, so the job (and the database) holds no personal data.
@@ -54,9 +54,36 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 				return nil, &events.InvalidError{Class: events.ClassSchema, Type: env.Type, Reason: err.Error()}
 			}
 			return one(ApplyIdentityArgs{Update: u, Provider: w.Provider, ReceiptID: w.ReceiptID, ReceivedAt: w.ReceivedAt}), nil
+		case "checkr":
+			// Normalized here too: a report's contents never reach the database.
+			u, err := webhook.NormalizeCheckr(w.BodyBase64)
+			if err != nil {
+				return nil, &events.InvalidError{Class: events.ClassSchema, Type: env.Type, Reason: err.Error()}
+			}
+			return one(ApplyBackgroundCheckArgs{Update: u, ReceiptID: w.ReceiptID, ReceivedAt: w.ReceivedAt}), nil
 		}
-		// Dropbox Sign and Checkr land with the rest of issue 5.
 		return nil, &events.InvalidError{Class: events.ClassUnhandled, Type: env.Type, Reason: "no job for " + w.Provider + " webhooks in this build"}
+	case events.RiskWindowRecompute:
+		d, err := events.DataAs[events.WindowRecompute](env)
+		if err != nil {
+			return nil, err
+		}
+		return one(RecomputeRiskArgs{UserID: d.UserID, Start: d.WindowStart, End: d.WindowEnd}), nil
+	case events.BackgroundCheckAsked:
+		d, err := events.DataAs[events.BackgroundCheckRequest](env)
+		if err != nil {
+			return nil, err
+		}
+		return one(RegisterBackgroundCheckArgs{EventID: env.ID, Request: d, At: env.OccurredAt}), nil
+	case events.SocialVerificationSet:
+		d, err := events.DataAs[events.SocialCheck](env)
+		if err != nil {
+			return nil, err
+		}
+		if d.CheckedAt.IsZero() {
+			d.CheckedAt = env.OccurredAt
+		}
+		return one(ApplySocialCheckArgs{EventID: env.ID, Check: d}), nil
 	case events.LegCompleted:
 		d, err := events.DataAs[events.LegCompletion](env)
 		if err != nil {

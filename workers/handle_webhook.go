@@ -35,7 +35,12 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	u, err := webhook.NormalizeDocuSign(wh.BodyBase64)
+	var u webhook.ESignUpdate
+	if wh.Provider == "dropboxsign" {
+		u, err = webhook.NormalizeDropboxSign(wh.Headers["Content-Type"], wh.BodyBase64)
+	} else {
+		u, err = webhook.NormalizeDocuSign(wh.BodyBase64)
+	}
 	if err != nil {
 		return river.JobCancel(err) // verified but unreadable: the log and the DLQ replay tools show it
 	}
@@ -44,6 +49,9 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 
 	e := providerEvent{u.DedupeKey, u.Provider, u.ProviderEvt, wh.ReceiptID, wh.ReceivedAt}
 	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx pgx.Tx) (string, string, error) {
+		if u.EnvelopeID == "" {
+			return "ignored", "", nil // an account-level event (Dropbox Sign's callback_test)
+		}
 		doc, found, err := store.DocByEnvelope(ctx, tx, u.EnvelopeID)
 		if err != nil {
 			return "", "", err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/store"
@@ -26,8 +27,9 @@ func (RecordRiskEventArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueLedger}
 }
 
-// RecordRiskEventWorker writes the ledger rows and completes the job in one transaction,
-// so a crash between the two cannot record twice or lose the job.
+// RecordRiskEventWorker writes the ledger rows, queues a recompute of each user's rolling
+// windows and completes the job in one transaction, so a crash between them cannot
+// record twice or lose the job.
 type RecordRiskEventWorker struct {
 	river.WorkerDefaults[RecordRiskEventArgs]
 	deps *Deps
@@ -44,8 +46,24 @@ func (w *RecordRiskEventWorker) Work(ctx context.Context, job *river.Job[RecordR
 		return err
 	}
 	defer tx.Rollback(ctx)
-	if _, err := store.InsertRiskEventsTx(ctx, tx, rows); err != nil {
+	added, err := store.InsertRiskEventsTx(ctx, tx, rows)
+	if err != nil {
 		return err
+	}
+	if added > 0 {
+		// Lock before queueing the recompute: if one is running, it is either waiting for
+		// this lock (and will count these rows) or has completed (and this insert queues
+		// a new one). Either way no event is left uncounted.
+		if err := lockTrustUsersTx(ctx, tx, a.UserIDs); err != nil {
+			return err
+		}
+		params := make([]river.InsertManyParams, 0, len(a.UserIDs))
+		for _, u := range a.UserIDs {
+			params = append(params, river.InsertManyParams{Args: RecomputeRiskArgs{UserID: u}})
+		}
+		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertManyTx(ctx, tx, params); err != nil {
+			return err
+		}
 	}
 	return completeTx(ctx, tx, job)
 }

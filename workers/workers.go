@@ -3,6 +3,10 @@
 package workers
 
 import (
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -10,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"trustdocs/esign"
+	"trustdocs/store"
 )
 
 // River queues, so slow kinds (rendering) cannot starve fast ones (publishing).
@@ -35,6 +40,28 @@ type Deps struct {
 	DocsEnv          string
 	ESign            esign.Provider
 	Log              zerolog.Logger
+
+	DynamoDB        *dynamodb.Client
+	TrustCacheTable string
+	RiskWindowDays  []int              // rolling risk windows, shortest first
+	Badges          *store.BadgePolicy // nil: store.DefaultBadgePolicy
+	Now             func() time.Time   // nil: time.Now; tests move the clock
+	// CacheWrites counts trust_cache items written (not refused as stale).
+	CacheWrites atomic.Int64
+}
+
+func (d *Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (d *Deps) badges() store.BadgePolicy {
+	if d.Badges != nil {
+		return *d.Badges
+	}
+	return store.DefaultBadgePolicy
 }
 
 // Register adds every job kind to workers.
@@ -47,6 +74,29 @@ func Register(workers *river.Workers, deps *Deps) {
 	river.AddWorker(workers, &EndDocPackWorker{deps: deps})
 	river.AddWorker(workers, &HandleWebhookWorker{deps: deps})
 	river.AddWorker(workers, &ApplyIdentityWorker{deps: deps})
+	river.AddWorker(workers, &RegisterBackgroundCheckWorker{deps: deps})
+	river.AddWorker(workers, &ApplyBackgroundCheckWorker{deps: deps})
+	river.AddWorker(workers, &ApplySocialCheckWorker{deps: deps})
+	river.AddWorker(workers, &RecomputeRiskWorker{deps: deps})
+	river.AddWorker(workers, &RollRiskWindowsWorker{deps: deps})
+	river.AddWorker(workers, &RefreshTrustCacheWorker{deps: deps})
+}
+
+// PeriodicJobs are the jobs River's leader inserts on a schedule: the daily roll of the
+// risk windows at 00:00 UTC, and once at start, so a worker that was down at midnight
+// catches up (a roll is idempotent).
+func PeriodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(dailyAtMidnightUTC{}, func() (river.JobArgs, *river.InsertOpts) {
+			return RollRiskWindowsArgs{}, nil
+		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "roll_risk_windows"}),
+	}
+}
+
+type dailyAtMidnightUTC struct{}
+
+func (dailyAtMidnightUTC) Next(t time.Time) time.Time {
+	return t.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 }
 
 // Queues returns River's queue configuration for a worker process working maxWorkers

@@ -40,7 +40,8 @@ func setup(t *testing.T) *bundle {
 	rep := testkit.Bootstrap(t, cfg, clients)
 	ws := river.NewWorkers()
 	workers.Register(ws, &workers.Deps{Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
-		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: zerolog.Nop()})
+		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: zerolog.Nop(),
+		DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays})
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: workers.Queues(4), Workers: ws, FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
 	})
@@ -139,8 +140,8 @@ func TestEveryRiskSignalMapsToItsCounter(t *testing.T) {
 		require.Len(t, params, 1)
 		require.Equal(t, want[typ], params[0].Args.(workers.RecordRiskEventArgs).Signal, typ)
 	}
-	_, err := workers.JobsFor(events.Envelope{ID: "e", Type: events.RiskWindowRecompute, Data: json.RawMessage(`{}`)})
-	ie, ok := events.IsInvalid(err)
-	require.True(t, ok)
-	require.Equal(t, events.ClassUnhandled, ie.Class)
+	params, err := workers.JobsFor(events.Envelope{ID: "e", Type: events.RiskWindowRecompute,
+		Data: json.RawMessage(`{"user_id":"u","window_start":"2026-08-26","window_end":"2026-11-24"}`)})
+	require.NoError(t, err)
+	require.Equal(t, workers.RecomputeRiskArgs{UserID: "u", Start: "2026-08-26", End: "2026-11-24"}, params[0].Args)
 }

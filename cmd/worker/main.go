@@ -33,7 +33,7 @@ refresh the trust cache, publish outbound events).
 Configured by environment variables (defaults point at the local stack, see README.md):
 DATABASE_URL, TRUSTDOCS_STACK, AWS_REGION, AWS_ENDPOINT_URL[_<SERVICE>], DOCS_BUCKET,
 DOCS_ENV, TRUST_CACHE_TABLE, CHECKOUT_QUEUE, RISK_QUEUE, WEBHOOK_QUEUE, PIPELINE_TOPIC,
-WORKER_ADDR, RIVER_WORKERS, SHUTDOWN_GRACE, LOG_LEVEL.
+WORKER_ADDR, RIVER_WORKERS, RISK_WINDOWS, SHUTDOWN_GRACE, LOG_LEVEL.
 
 Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics.
 `
@@ -80,11 +80,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	workers.Register(ws, &workers.Deps{
 		Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: topicARN,
 		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: log,
+		DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays,
 	})
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:  telemetry.Slog(log),
-		Queues:  workers.Queues(cfg.RiverWorkerConcurrent),
-		Workers: ws,
+		Logger:       telemetry.Slog(log),
+		Queues:       workers.Queues(cfg.RiverWorkerConcurrent),
+		Workers:      ws,
+		PeriodicJobs: workers.PeriodicJobs(),
 		// A job whose worker process died stays "running"; River's rescuer retries it
 		// after this long (its default, an hour, is too long for this pipeline).
 		JobTimeout:           cfg.RiverJobTimeout,

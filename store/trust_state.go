@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// TrustState is everything the trust_cache item is built from, read in one snapshot so
+// Version matches the rest.
+type TrustState struct {
+	UserID      string
+	Version     int64
+	IDVPassed   bool
+	AgeVerified bool
+	Badges      []ActiveBadge  // active (not revoked, not expired) badges, by kind
+	Risk        []RiskSnapshot // the newest snapshot of each rolling window length, shortest first
+}
+
+// ActiveBadge is a badge in force; Expires nil means it does not expire.
+type ActiveBadge struct {
+	Kind    string
+	Expires *time.Time
+}
+
+// LoadTrustState reads a user's trust state in one repeatable-read transaction. The
+// rolling windows it reports are the newest snapshot of each length in windowDays.
+func LoadTrustState(ctx context.Context, pool *pgxpool.Pool, userID string, windowDays []int, now time.Time) (TrustState, error) {
+	s := TrustState{UserID: userID}
+	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `
+			select coalesce((select version from trust_user where user_id = $1), 0),
+			       exists (select 1 from idv_status where user_id = $1 and status = 'passed'),
+			       exists (select 1 from idv_status where user_id = $1 and status = 'passed' and age_verified)`, userID).
+			Scan(&s.Version, &s.IDVPassed, &s.AgeVerified)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			select kind, max(expires_at) from trust_badge
+			where user_id = $1 and revoked_at is null and (expires_at is null or expires_at > $2)
+			group by kind order by kind`, userID, now)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var b ActiveBadge
+			if err := rows.Scan(&b.Kind, &b.Expires); err != nil {
+				return err
+			}
+			s.Badges = append(s.Badges, b)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `
+			select distinct on (upper("window") - lower("window"))
+			       signal_id, lower("window"), upper("window"), disputes_opened, refunds_asked, cancellations,
+			       late_delivery, charge_failures, bad_clicks, flags_json
+			from trust_risk_signal
+			where user_id = $1 and upper("window") - lower("window") = any($2) and lower("window") <= $3::date
+			order by upper("window") - lower("window"), upper("window") desc`, userID, windowDays, now)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			r := RiskSnapshot{UserID: userID}
+			var flags []byte
+			c := &r.Counters
+			if err := rows.Scan(&r.SignalID, &r.Window.Start, &r.Window.End, &c.DisputesOpened, &c.RefundsAsked, &c.Cancellations,
+				&c.LateDelivery, &c.ChargeFailures, &c.BadClicks, &flags); err != nil {
+				return err
+			}
+			if err := json.Unmarshal(flags, &r.Result); err != nil {
+				return fmt.Errorf("flags_json of %s: %w", r.SignalID, err)
+			}
+			c.Volume = r.Result.Volume
+			s.Risk = append(s.Risk, r)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return s, fmt.Errorf("trust state of %s: %w", userID, err)
+	}
+	return s, nil
+}
+
+// TrustUsers returns every user with a trust version, in order: what `cache reconcile
+// --all` walks.
+func TrustUsers(ctx context.Context, q Querier) ([]string, error) {
+	rows, err := q.Query(ctx, `select user_id from trust_user order by user_id`)
+	if err != nil {
+		return nil, fmt.Errorf("trust users: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}

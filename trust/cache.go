@@ -1,0 +1,106 @@
+// Package trust turns a user's trust state into the trust_cache item: which risk window
+// it shows and until when the item may be believed. It is pure, so the refresh job and
+// `pipelinectl cache reconcile` build exactly the same item from the same state.
+package trust
+
+import (
+	"sort"
+	"time"
+
+	"trustdocs/store"
+)
+
+// NoExpiryHorizon is valid_until for an item in which nothing expires (no badge with an
+// expiry, no risk window with data): any change rewrites the item long before.
+const NoExpiryHorizon = 365 * 24 * time.Hour
+
+// Item builds the cache item of a state at now.
+//
+// Risk: the shortest rolling window with enough data (like eBay grading the last 3
+// months only when they hold enough transactions), else the longest window that has any
+// data, shown without a score (insufficient data), else none. valid_until is the
+// earliest badge expiry or, when a window with data is shown, that window's end (when
+// the daily roll replaces it).
+func Item(s store.TrustState, now time.Time) store.TrustCacheItem {
+	it := store.TrustCacheItem{
+		UserID: s.UserID, Version: s.Version, IDVPassed: s.IDVPassed, AgeVerified: s.AgeVerified,
+		Badges: []string{}, ComputedAt: now.UTC().Truncate(time.Millisecond),
+	}
+	validUntil := now.UTC().Add(NoExpiryHorizon)
+	for _, b := range s.Badges {
+		it.Badges = append(it.Badges, b.Kind)
+		switch b.Kind {
+		case "trusted_pro":
+			it.TrustedPro = true
+		case "social_verified":
+			it.SocialVerified = true
+		}
+		if b.Expires != nil && b.Expires.Before(validUntil) {
+			validUntil = b.Expires.UTC()
+		}
+	}
+	sort.Strings(it.Badges)
+
+	var shown *store.RiskSnapshot
+	for i := range s.Risk { // shortest first
+		r := &s.Risk[i]
+		if hasData(r) && !r.Result.Insufficient {
+			shown = r
+			break
+		}
+	}
+	if shown == nil {
+		for i := len(s.Risk) - 1; i >= 0; i-- {
+			if hasData(&s.Risk[i]) {
+				shown = &s.Risk[i]
+				break
+			}
+		}
+	}
+	if shown != nil {
+		it.RiskWindow = shown.Window.String()
+		if !shown.Result.Insufficient {
+			score := shown.Result.Score
+			it.RiskScore = &score
+		}
+		if end := shown.Window.End.UTC(); end.Before(validUntil) {
+			validUntil = end
+		}
+	}
+	it.ValidUntil = validUntil
+	return it
+}
+
+func hasData(r *store.RiskSnapshot) bool {
+	c := r.Counters
+	return c.Volume+c.DisputesOpened+c.RefundsAsked+c.Cancellations+c.LateDelivery+c.ChargeFailures+c.BadClicks > 0
+}
+
+// RollingWindows are the windows of the given lengths that end with the day of now: the
+// last n days, today included, so today's events count at once.
+func RollingWindows(days []int, now time.Time) []store.Window {
+	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
+	out := make([]store.Window, 0, len(days))
+	for _, d := range days {
+		out = append(out, store.Window{Start: end.AddDate(0, 0, -d), End: end})
+	}
+	return out
+}
+
+// Same reports whether two items say the same thing (computed_at aside): what reconcile
+// compares.
+func Same(a, b store.TrustCacheItem) bool {
+	if (a.RiskScore == nil) != (b.RiskScore == nil) || (a.RiskScore != nil && *a.RiskScore != *b.RiskScore) {
+		return false
+	}
+	if len(a.Badges) != len(b.Badges) {
+		return false
+	}
+	for i := range a.Badges {
+		if a.Badges[i] != b.Badges[i] {
+			return false
+		}
+	}
+	return a.UserID == b.UserID && a.Version == b.Version && a.IDVPassed == b.IDVPassed && a.AgeVerified == b.AgeVerified &&
+		a.TrustedPro == b.TrustedPro && a.SocialVerified == b.SocialVerified && a.RiskWindow == b.RiskWindow
+}

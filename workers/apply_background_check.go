@@ -1,0 +1,79 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"trustdocs/store"
+	"trustdocs/webhook"
+)
+
+// ApplyBackgroundCheckArgs applies one background-check provider event (Checkr),
+// normalized at ingestion: it carries statuses and ids, no report contents.
+type ApplyBackgroundCheckArgs struct {
+	Update     webhook.BackgroundUpdate `json:"update"`
+	ReceiptID  string                   `json:"receipt_id"`
+	ReceivedAt time.Time                `json:"received_at"`
+}
+
+func (ApplyBackgroundCheckArgs) Kind() string { return "apply_background_check" }
+
+// A webhook can overtake the request event that maps its candidate (they travel on
+// different paths), so an unknown candidate is retried: 10 attempts span about 4 hours
+// of River's backoff before the job is discarded and shows in `jobs list`.
+func (ApplyBackgroundCheckArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueTrust, MaxAttempts: 10}
+}
+
+// ApplyBackgroundCheckWorker resolves the candidate to our user, applies the status
+// (never older than the stored one) or the adjudication step, re-derives trusted_pro and
+// bumps the trust version when anything changed. Every event is recorded once in
+// webhook_event.
+type ApplyBackgroundCheckWorker struct {
+	river.WorkerDefaults[ApplyBackgroundCheckArgs]
+	deps *Deps
+}
+
+// ErrUnknownCandidate means no background-check request has named the candidate yet.
+var ErrUnknownCandidate = fmt.Errorf("no background check request names this candidate yet")
+
+func (w *ApplyBackgroundCheckWorker) Work(ctx context.Context, job *river.Job[ApplyBackgroundCheckArgs]) error {
+	a := job.Args
+	u := a.Update
+	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("candidate_id", u.CandidateID).
+		Str("receipt_id", a.ReceiptID).Int64("job_id", job.ID).Logger()
+	e := providerEvent{u.DedupeKey, u.Provider, u.ProviderEvt, a.ReceiptID, a.ReceivedAt}
+	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx pgx.Tx) (string, string, error) {
+		if u.Status == "" && u.Adjudication == "" {
+			return "ignored", "", nil // an event we do not use: acknowledged and recorded
+		}
+		c, found, err := store.CandidateTx(ctx, tx, u.Provider, u.CandidateID)
+		if err != nil {
+			return "", "", err
+		}
+		if !found {
+			return "", "", fmt.Errorf("candidate %s: %w", u.CandidateID, ErrUnknownCandidate)
+		}
+		if _, err := store.LockTrustUserTx(ctx, tx, c.UserID); err != nil {
+			return "", "", err
+		}
+		pkg := u.Package
+		if pkg == "" {
+			pkg = c.Package
+		}
+		changed, status, err := store.ApplyBGTx(ctx, tx, store.BGUpdate{BGID: BGID(c.UserID, u.CandidateID), UserID: c.UserID,
+			Provider: u.Provider, ProviderRef: u.CandidateID, Package: pkg, Status: u.Status, Adjudication: u.Adjudication, At: u.At})
+		if err != nil {
+			return "", "", err
+		}
+		log.Info().Str("user_id", c.UserID).Str("bg_status", status).Bool("changed", changed).Msg("background check event applied")
+		if err := settleTrustTx(ctx, tx, w.deps, c.UserID, changed, log); err != nil {
+			return "", "", err
+		}
+		return "applied", c.UserID, nil
+	})
+}

@@ -1,0 +1,71 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
+
+	"trustdocs/store"
+)
+
+// lockTrustUsersTx takes the trust locks of several users in a fixed order, so two
+// transactions locking overlapping sets cannot deadlock.
+func lockTrustUsersTx(ctx context.Context, tx pgx.Tx, users []string) error {
+	sorted := slices.Clone(users)
+	slices.Sort(sorted)
+	for _, u := range slices.Compact(sorted) {
+		if _, err := store.LockTrustUserTx(ctx, tx, u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// settleTrustTx finishes a change to a user's trust sources, in the transaction that made
+// it (holding the user's trust lock): it re-derives the badges and, if the sources or the
+// badges changed, bumps the trust version and schedules a cache refresh — now, and at
+// each new badge expiry, when the item must stop showing it.
+func settleTrustTx(ctx context.Context, tx pgx.Tx, deps *Deps, userID string, sourcesChanged bool, log zerolog.Logger) error {
+	changes, err := store.DeriveBadgesTx(ctx, tx, userID, deps.badges(), deps.now())
+	if err != nil {
+		return err
+	}
+	if !sourcesChanged && len(changes) == 0 {
+		return nil
+	}
+	v, err := store.BumpTrustVersionTx(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	for _, c := range changes {
+		log.Info().Str("user_id", userID).Str("badge", c.Kind).Str("source_id", c.SourceID).Str("action", c.Action).
+			Str("reason", c.Reason).Int64("trust_version", v).Msg("badge " + c.Action)
+		if !c.Expires.IsZero() {
+			if err := scheduleRefreshTx(ctx, tx, userID, c.Expires); err != nil {
+				return err
+			}
+		}
+	}
+	return scheduleRefreshTx(ctx, tx, userID, time.Time{})
+}
+
+// scheduleRefreshTx queues a trust_cache refresh of the user, at a time or (zero) now.
+// Refreshes are unique per (user, time) while waiting or running, so a burst of changes
+// becomes one refresh.
+func scheduleRefreshTx(ctx context.Context, tx pgx.Tx, userID string, at time.Time) error {
+	var opts *river.InsertOpts
+	if !at.IsZero() {
+		o := RefreshTrustCacheArgs{}.InsertOpts()
+		o.ScheduledAt = at
+		opts = &o
+	}
+	if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, RefreshTrustCacheArgs{UserID: userID, At: at.UTC()}, opts); err != nil {
+		return fmt.Errorf("schedule trust cache refresh of %s: %w", userID, err)
+	}
+	return nil
+}
