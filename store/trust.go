@@ -195,10 +195,10 @@ func ApplyBGTx(ctx context.Context, tx pgx.Tx, u BGUpdate) (changed bool, status
 		                then excluded.status else bg_status.status end,
 		  status_at = case when excluded.status_at > coalesce(bg_status.status_at, '-infinity') and $9 <> ''
 		                then excluded.status_at else bg_status.status_at end,
-		  adjudication = case when $7 <> '' and excluded.status_at > coalesce(bg_status.adjudication_at, '-infinity')
+		  adjudication = case when $7 <> '' and $8::timestamptz > coalesce(bg_status.adjudication_at, '-infinity')
 		                then excluded.adjudication else bg_status.adjudication end,
-		  adjudication_at = case when $7 <> '' and excluded.status_at > coalesce(bg_status.adjudication_at, '-infinity')
-		                then excluded.status_at else bg_status.adjudication_at end,
+		  adjudication_at = case when $7 <> '' and $8::timestamptz > coalesce(bg_status.adjudication_at, '-infinity')
+		                then $8::timestamptz else bg_status.adjudication_at end,
 		  package = case when bg_status.package = '' then excluded.package else bg_status.package end,
 		  updated_at = now()
 		returning status || '|' || coalesce(adjudication, '')`,

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,4 +49,48 @@ func TestTrustCacheRefusesStaleWrites(t *testing.T) {
 	_, found, err = store.GetTrustCache(ctx, db, table, "usr_nobody")
 	require.NoError(t, err)
 	require.False(t, found)
+}
+
+// Two refreshes of one user race with versions v and v+1: whichever order DynamoDB sees
+// them in, v+1 stays.
+func TestRacingRefreshesLeaveTheNewerVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := testkit.Config(t)
+	clients := testkit.AWS(t, cfg)
+	testkit.Bootstrap(t, cfg, clients)
+	db, table := clients.DynamoDB, cfg.TrustCacheTable
+	for round := range 20 {
+		user := fmt.Sprintf("usr_race_%d", round)
+		v := int64(round + 1)
+		older := store.TrustCacheItem{UserID: user, Version: v, Badges: []string{}}
+		newer := store.TrustCacheItem{UserID: user, Version: v + 1, Badges: []string{"id_verified"}, IDVPassed: true}
+		first, second := older, newer
+		if round%2 == 1 {
+			first, second = newer, older // the newer one lands first
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, it := range []store.TrustCacheItem{first, second} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i == 1 && round%4 < 2 {
+					time.Sleep(time.Millisecond) // half the rounds ordered, half truly concurrent
+				}
+				errs[i] = store.PutTrustCache(ctx, db, table, it)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				require.ErrorIs(t, err, store.ErrStaleVersion, "the only refusal is the stale one")
+			}
+		}
+		got, found, err := store.GetTrustCache(ctx, db, table, user)
+		require.NoError(t, err)
+		require.True(t, found)
+		require.Equal(t, v+1, got.Version, "round %d", round)
+		require.True(t, got.IDVPassed, "round %d: the newer item's content", round)
+	}
 }

@@ -29,19 +29,24 @@ type bundle struct {
 	aws   *infra.AWS
 	rep   *bootstrap.Report
 	river *river.Client[pgx.Tx]
+	deps  *workers.Deps
 }
 
 // setup starts a real River client with every worker registered.
-func setup(t *testing.T) *bundle {
+func setup(t *testing.T, opts ...func(*workers.Deps)) *bundle {
 	t.Helper()
 	cfg := testkit.Config(t)
 	pool := testkit.DB(t, &cfg)
 	clients := testkit.AWS(t, cfg)
 	rep := testkit.Bootstrap(t, cfg, clients)
 	ws := river.NewWorkers()
-	workers.Register(ws, &workers.Deps{Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
+	deps := &workers.Deps{Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
 		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: zerolog.Nop(),
-		DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays})
+		DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays}
+	for _, o := range opts {
+		o(deps)
+	}
+	workers.Register(ws, deps)
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Queues: workers.Queues(4), Workers: ws, FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
 	})
@@ -50,7 +55,7 @@ func setup(t *testing.T) *bundle {
 	t.Cleanup(cancel)
 	require.NoError(t, rc.Start(ctx))
 	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
-	return &bundle{ctx: ctx, cfg: cfg, pool: pool, aws: clients, rep: rep, river: rc}
+	return &bundle{ctx: ctx, cfg: cfg, pool: pool, aws: clients, rep: rep, river: rc, deps: deps}
 }
 
 func (b *bundle) waitJobs(t *testing.T, kind string, n int) {
