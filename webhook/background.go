@@ -11,14 +11,14 @@ import (
 // candidate, not our user: the trust.background_check.requested event that started the
 // check maps the candidate to a user.
 type BackgroundUpdate struct {
-	Provider     string `json:"provider"`
-	ProviderEvt  string `json:"provider_event"`
-	DedupeKey    string `json:"dedupe_key"`
-	CandidateID  string `json:"candidate_id"`
-	ReportID     string `json:"report_id,omitempty"`
-	Package      string `json:"package,omitempty"`
-	Status       string `json:"status,omitempty"`       // bg_status.status, or "" for no change
-	Adjudication string `json:"adjudication,omitempty"` // adjudication step, or ""
+	Provider     string    `json:"provider"`
+	ProviderEvt  string    `json:"provider_event"`
+	DedupeKey    string    `json:"dedupe_key"`
+	CandidateID  string    `json:"candidate_id"`
+	ReportID     string    `json:"report_id,omitempty"`
+	Package      string    `json:"package,omitempty"`
+	Status       string    `json:"status,omitempty"`       // bg_status.status, or "" for no change
+	Adjudication string    `json:"adjudication,omitempty"` // adjudication step, or ""
 	At           time.Time `json:"at"`
 }
 

@@ -36,7 +36,9 @@ func TestIdentityWebhooksKeepNoPIIAndNeverMoveBack(t *testing.T) {
 	b.deliverAs(t, "persona", "p2", created)
 	b.deliverAs(t, "persona", "p3", approved)
 	b.deliverAs(t, "stripe", "s1", stripe)
-	b.waitFor(t, "identity jobs", func() bool { return b.scalar(t, `select count(*) from river_job where state not in ('completed', 'scheduled')`) == 0 })
+	b.waitFor(t, "identity jobs", func() bool {
+		return b.scalar(t, `select count(*) from river_job where state not in ('completed', 'scheduled')`) == 0
+	})
 
 	var status string
 	var adult bool
