@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"trustdocs/trust"
+)
+
+func cacheCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "cache", Short: "Check and repair the DynamoDB trust cache"}
+	var user string
+	var all, asJSON bool
+	reconcile := &cobra.Command{
+		Use:   "reconcile --user USER_ID | --all",
+		Short: "Compare trust_cache items with PostgreSQL and repair what differs",
+		Long: `reconcile rebuilds each user's trust_cache item from PostgreSQL (the source of truth)
+and compares it with DynamoDB. An item that is missing, says something else, or carries a
+version PostgreSQL never issued is rewritten under a new trust version, so the repair
+wins over the wrong item and still loses to any newer refresh. With --all it walks every
+user with a trust state and deletes items of users PostgreSQL does not know. It prints
+counts, and exits 0 whether or not it repaired anything.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (user == "") == !all {
+				return errors.New("say --user USER_ID or --all")
+			}
+			d, closeDeps, err := open(cmd, needDB|needAWS)
+			if err != nil {
+				return err
+			}
+			defer closeDeps()
+			errOut := cmd.ErrOrStderr()
+			r := trust.Reconciler{Pool: d.pool, DynamoDB: d.aws.DynamoDB, Table: d.cfg.TrustCacheTable, WindowDays: d.cfg.RiskWindowDays,
+				Progress: func(done, total int) {
+					if done%500 == 0 || done == total {
+						fmt.Fprintf(errOut, "reconcile: %d/%d users\n", done, total)
+					}
+				}}
+			var rep trust.ReconcileReport
+			if all {
+				rep, err = r.All(cmd.Context())
+			} else {
+				rep, err = r.Users(cmd.Context(), []string{user})
+			}
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rep)
+			}
+			fmt.Fprintf(out, "checked %d: ok %d, missing %d, differed %d, ahead %d, orphaned %d; repaired %d\n",
+				rep.Checked, rep.OK, rep.Missing, rep.Differed, rep.Ahead, rep.Orphaned, len(rep.Repaired))
+			for _, u := range rep.Repaired {
+				fmt.Fprintf(out, "repaired %s\n", u)
+			}
+			return nil
+		},
+	}
+	reconcile.Flags().StringVar(&user, "user", "", "reconcile one user")
+	reconcile.Flags().BoolVar(&all, "all", false, "reconcile every user, and delete orphaned items")
+	reconcile.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.AddCommand(reconcile)
+	return cmd
+}

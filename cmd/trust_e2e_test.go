@@ -1,0 +1,162 @@
+package cmd_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/require"
+
+	"trustdocs/events"
+	"trustdocs/risk"
+	"trustdocs/store"
+	"trustdocs/testkit"
+)
+
+// The trust path with the real binaries: risk events published to risk-events become a
+// scored snapshot and a cache item; a passed Persona inquiry posted to the receiver
+// gives the id_verified badge, which the item then shows; `cache reconcile` repairs an
+// item deleted or altered by hand.
+func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := provision(t, nil)
+	cfg, clients := st.cfg, st.clients
+	receiverAddr := freeAddr(t)
+	secret := "persona-key-" + testkit.Suffix()
+	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RECEIVER_ADDR="+receiverAddr, "WEBHOOK_SECRET_PERSONA="+secret)
+	logs := map[string]*bytes.Buffer{}
+	for _, name := range []string{"worker", "receiver"} {
+		cmd := exec.Command(filepath.Join(binDir, name))
+		cmd.Env = env
+		logs[name] = &bytes.Buffer{}
+		cmd.Stderr = logs[name]
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
+	}
+	waitFor(t, "http://"+receiverAddr+"/healthz", &bytes.Buffer{})
+
+	const user = "usr_t_2002"
+	now := time.Now().UTC().Truncate(time.Second)
+	dir := t.TempDir()
+	publish := func(id, typ string, data any) {
+		raw, err := json.Marshal(events.Envelope{ID: id, Type: typ, Source: "booking", OccurredAt: now, Data: mustJSON(t, data)})
+		require.NoError(t, err)
+		file := filepath.Join(dir, id+".json")
+		require.NoError(t, os.WriteFile(file, raw, 0o600))
+		r := runBin(t, env, "pipelinectl", "publish", file)
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	for i := range 5 {
+		publish(fmt.Sprintf("evt_leg_done_%d", i), events.LegCompleted,
+			events.LegCompletion{BookingID: "bkg_7Q2M", LegID: fmt.Sprintf("leg_7Q2M_%d", i), UserIDs: []string{user, "usr_b_1001"}})
+	}
+	publish("evt_rsk_refund_1", events.RefundRequested, events.RiskSignal{UserID: user, BookingID: "bkg_7Q2M"})
+
+	item := func() (store.TrustCacheItem, bool) {
+		it, found, err := store.GetTrustCache(ctx, clients.DynamoDB, cfg.TrustCacheTable, user)
+		require.NoError(t, err)
+		return it, found
+	}
+	want := risk.V1.Score(risk.Counters{Volume: 5, RefundsAsked: 1}).Score
+	eventually(t, "the risk score in the cache", logs, func() bool {
+		it, found := item()
+		return found && it.RiskScore != nil && *it.RiskScore == want
+	})
+	require.Equal(t, 1, st.count(t, `select count(*) from trust_risk_signal where user_id = $1 and refunds_asked = 1
+		and upper("window") - lower("window") = 30`, user))
+
+	// A passed, adult Persona inquiry, signed as Persona signs it.
+	body := fmt.Sprintf(`{"data":{"type":"event","id":"evt_persona_1","attributes":{"name":"inquiry.approved","created-at":%q,
+	  "payload":{"data":{"type":"inquiry","id":"inq_e2e","attributes":{"status":"approved","reference-id":%q,"birthdate":"1994-03-17"}},
+	  "included":[{"type":"verification/government-id","attributes":{"status":"passed","checks":[{"name":"id_expired_detection","status":"passed","reasons":[]}]}}]}}}}`,
+		now.Format(time.RFC3339), user)
+	ts := fmt.Sprint(now.Unix())
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "." + body))
+	req, err := http.NewRequest(http.MethodPost, "http://"+receiverAddr+"/webhooks/persona", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Persona-Signature", "t="+ts+",v1="+hex.EncodeToString(mac.Sum(nil)))
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	eventually(t, "id_verified in the cache", logs, func() bool {
+		it, found := item()
+		return found && it.IDVPassed && it.AgeVerified && len(it.Badges) == 1 && it.Badges[0] == "id_verified"
+	})
+	good, _ := item()
+	require.Equal(t, int64(st.count(t, `select version from trust_user where user_id = $1`, user)), good.Version)
+	require.NotNil(t, good.RiskScore, "the badge did not lose the score")
+
+	// Deleted by hand: reconcile puts it back.
+	_, err = clients.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(cfg.TrustCacheTable),
+		Key: map[string]ddbtypes.AttributeValue{"user_id": &ddbtypes.AttributeValueMemberS{Value: user}}})
+	require.NoError(t, err)
+	r := runBin(t, env, "pipelinectl", "cache", "reconcile", "--user", user)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "missing 1")
+	fixed, found := item()
+	require.True(t, found)
+	require.Greater(t, fixed.Version, good.Version)
+	require.Equal(t, good.Badges, fixed.Badges)
+	require.Equal(t, *good.RiskScore, *fixed.RiskScore)
+
+	// Altered by hand (a badge added, at the same version), and an orphan item: --all
+	// repairs the one and deletes the other.
+	_, err = clients.DynamoDB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(cfg.TrustCacheTable),
+		Key:                       map[string]ddbtypes.AttributeValue{"user_id": &ddbtypes.AttributeValueMemberS{Value: user}},
+		UpdateExpression:          aws.String("SET trusted_pro = :t"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":t": &ddbtypes.AttributeValueMemberBOOL{Value: true}}})
+	require.NoError(t, err)
+	require.NoError(t, store.PutTrustCache(ctx, clients.DynamoDB, cfg.TrustCacheTable, store.TrustCacheItem{UserID: "usr_ghost", Version: 7, Badges: []string{"trusted_pro"}}))
+	r = runBin(t, env, "pipelinectl", "cache", "reconcile", "--all", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var rep struct{ Checked, OK, Differed, Orphaned int }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rep), r.stdout)
+	require.Equal(t, 1, rep.Differed, r.stdout)
+	require.Equal(t, 1, rep.Orphaned, r.stdout)
+	fixed, _ = item()
+	require.False(t, fixed.TrustedPro, "the hand-made badge is gone")
+	_, ghost, err := store.GetTrustCache(ctx, clients.DynamoDB, cfg.TrustCacheTable, "usr_ghost")
+	require.NoError(t, err)
+	require.False(t, ghost)
+
+	r = runBin(t, env, "pipelinectl", "cache", "reconcile", "--all")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "differed 0", "nothing left to repair")
+	require.Contains(t, r.stdout, "repaired 0")
+}
+
+func mustJSON(t *testing.T, v any) json.RawMessage {
+	raw, err := json.Marshal(v)
+	require.NoError(t, err)
+	return raw
+}
+
+func eventually(t *testing.T, what string, logs map[string]*bytes.Buffer, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s\nworker log:\n%s\nreceiver log:\n%s", what, logs["worker"], logs["receiver"])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

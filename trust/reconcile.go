@@ -1,0 +1,147 @@
+package trust
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"trustdocs/store"
+)
+
+// Reconciler compares trust_cache items with PostgreSQL and repairs the ones that differ.
+type Reconciler struct {
+	Pool       *pgxpool.Pool
+	DynamoDB   *dynamodb.Client
+	Table      string
+	WindowDays []int
+	Now        func() time.Time
+	// Progress, if set, is called after each user.
+	Progress func(done, total int)
+}
+
+// ReconcileReport counts what reconcile found; Repaired lists the users it rewrote.
+type ReconcileReport struct {
+	Checked  int      `json:"checked"`
+	OK       int      `json:"ok"`
+	Missing  int      `json:"missing"`  // no item: written
+	Differed int      `json:"differed"` // item says something PostgreSQL does not: rewritten
+	Ahead    int      `json:"ahead"`    // item has a version PostgreSQL never issued: rewritten above it
+	Orphaned int      `json:"orphaned"` // --all: items of users PostgreSQL has no trust state for: deleted
+	Repaired []string `json:"repaired"`
+}
+
+// Users reconciles the given users.
+func (r Reconciler) Users(ctx context.Context, users []string) (ReconcileReport, error) {
+	rep := ReconcileReport{Repaired: []string{}}
+	for i, u := range users {
+		if err := r.one(ctx, u, &rep); err != nil {
+			return rep, err
+		}
+		if r.Progress != nil {
+			r.Progress(i+1, len(users))
+		}
+	}
+	return rep, nil
+}
+
+// All reconciles every user PostgreSQL has a trust state for, then deletes the items of
+// users it has none for.
+func (r Reconciler) All(ctx context.Context) (ReconcileReport, error) {
+	users, err := store.TrustUsers(ctx, r.Pool)
+	if err != nil {
+		return ReconcileReport{}, err
+	}
+	rep, err := r.Users(ctx, users)
+	if err != nil {
+		return rep, err
+	}
+	known := make(map[string]bool, len(users))
+	for _, u := range users {
+		known[u] = true
+	}
+	pages := dynamodb.NewScanPaginator(r.DynamoDB, &dynamodb.ScanInput{
+		TableName: aws.String(r.Table), ProjectionExpression: aws.String("user_id, version"), ConsistentRead: aws.Bool(true)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return rep, fmt.Errorf("scan %s: %w", r.Table, err)
+		}
+		for _, it := range page.Items {
+			id, _ := it["user_id"].(*ddbtypes.AttributeValueMemberS)
+			if id == nil || known[id.Value] {
+				continue
+			}
+			// Conditional on the version seen, so an item a refresh writes meanwhile stays.
+			_, err := r.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+				TableName: aws.String(r.Table), Key: map[string]ddbtypes.AttributeValue{"user_id": id},
+				ConditionExpression:       aws.String("version = :v"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": it["version"]},
+			})
+			var ccf *ddbtypes.ConditionalCheckFailedException
+			if err != nil && !errors.As(err, &ccf) {
+				return rep, fmt.Errorf("delete orphaned item %s: %w", id.Value, err)
+			}
+			if err == nil {
+				rep.Orphaned++
+				rep.Repaired = append(rep.Repaired, id.Value)
+			}
+		}
+	}
+	return rep, nil
+}
+
+func (r Reconciler) one(ctx context.Context, user string, rep *ReconcileReport) error {
+	rep.Checked++
+	now := r.now()
+	state, err := store.LoadTrustState(ctx, r.Pool, user, r.WindowDays, now)
+	if err != nil {
+		return err
+	}
+	want := Item(state, now)
+	got, found, err := store.GetTrustCache(ctx, r.DynamoDB, r.Table, user)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !found:
+		rep.Missing++
+	case got.Version > want.Version:
+		rep.Ahead++
+	case !Same(got, want):
+		rep.Differed++
+	default:
+		rep.OK++
+		return nil
+	}
+	// Repair with a new version: the conditional write then wins over the wrong item
+	// and still loses to any newer refresh, and versions keep only growing.
+	if err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+		_, err := store.SetTrustVersionAtLeastTx(ctx, tx, user, max(got.Version, want.Version)+1)
+		return err
+	}); err != nil {
+		return err
+	}
+	state, err = store.LoadTrustState(ctx, r.Pool, user, r.WindowDays, now)
+	if err != nil {
+		return err
+	}
+	if err := store.PutTrustCache(ctx, r.DynamoDB, r.Table, Item(state, now)); err != nil && !errors.Is(err, store.ErrStaleVersion) {
+		return err
+	}
+	rep.Repaired = append(rep.Repaired, user)
+	return nil
+}
+
+func (r Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
