@@ -20,6 +20,9 @@ type ESignUpdate struct {
 	Role        string // signer role, when a recipient acted
 	Email       string
 	At          time.Time
+	// Payload is the provider's event as JSON, kept as evidence: the body for DocuSign,
+	// the `json` form field for Dropbox Sign (its body is multipart).
+	Payload []byte
 }
 
 // Envelope statuses an event leads to. A decline ends the envelope: it can never
@@ -72,7 +75,7 @@ func NormalizeDocuSign(body []byte) (ESignUpdate, error) {
 		return ESignUpdate{}, fmt.Errorf("%w: docusign: generatedDateTime %q", ErrMalformed, m.GeneratedDateTime)
 	}
 	u := ESignUpdate{
-		Provider: "docusign", ProviderEvt: m.Event, EnvelopeID: m.Data.EnvelopeID, At: at,
+		Provider: "docusign", ProviderEvt: m.Event, EnvelopeID: m.Data.EnvelopeID, At: at, Payload: body,
 		DedupeKey: strings.Join([]string{"docusign", strings.Trim(string(m.ConfigurationID), `"`), m.Data.EnvelopeID, m.Event,
 			m.Data.RecipientID, m.GeneratedDateTime}, "|"),
 	}
@@ -142,7 +145,7 @@ func NormalizeDropboxSign(contentType string, body []byte) (ESignUpdate, error) 
 	if err != nil || e.EventType == "" {
 		return ESignUpdate{}, fmt.Errorf("%w: dropboxsign: event_time and event_type are required", ErrMalformed)
 	}
-	u := ESignUpdate{Provider: "dropboxsign", ProviderEvt: e.EventType, EnvelopeID: sr.SignatureRequestID, At: time.Unix(sec, 0).UTC(),
+	u := ESignUpdate{Provider: "dropboxsign", ProviderEvt: e.EventType, EnvelopeID: sr.SignatureRequestID, At: time.Unix(sec, 0).UTC(), Payload: raw,
 		DedupeKey: strings.Join([]string{"dropboxsign", sr.SignatureRequestID, e.EventType, e.EventTime, e.EventMetadata.RelatedSignatureID}, "|")}
 	if e.EventType == "callback_test" {
 		return u, nil // the account's test ping: acknowledged, nothing to apply

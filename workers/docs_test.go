@@ -60,7 +60,10 @@ func (b *bundle) waitFor(t *testing.T, what string, cond func() bool) {
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			var stuck string
+			_ = b.pool.QueryRow(b.ctx, `select coalesce(string_agg(kind || ' ' || state || ' ' || errors::text, E'\n'), '')
+				from river_job where state not in ('completed', 'scheduled')`).Scan(&stuck)
+			t.Fatalf("timed out waiting for %s; jobs not done:\n%s", what, stuck)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -333,7 +336,12 @@ func (b *bundle) deliver(t *testing.T, id string, body []byte) {
 
 func (b *bundle) deliverAs(t *testing.T, provider, id string, body []byte) {
 	t.Helper()
-	data, err := json.Marshal(events.Webhook{Provider: provider, Headers: map[string]string{}, BodyBase64: body,
+	b.deliverWith(t, provider, id, map[string]string{}, body)
+}
+
+func (b *bundle) deliverWith(t *testing.T, provider, id string, headers map[string]string, body []byte) {
+	t.Helper()
+	data, err := json.Marshal(events.Webhook{Provider: provider, Headers: headers, BodyBase64: body,
 		ReceivedAt: time.Now().UTC(), ReceiptID: "rcp_" + id})
 	require.NoError(t, err)
 	params, err := workers.JobsFor(events.Envelope{ID: "whk_" + id, Type: events.WebhookReceived, Source: "receiver", OccurredAt: time.Now().UTC(), Data: data})
@@ -405,4 +413,55 @@ func TestProviderEventsSignThePackOnceWhateverTheOrder(t *testing.T) {
 		counts[e.Type]++
 	}
 	require.Equal(t, 1, counts[events.DocPackSigned], "doc_pack.signed once")
+}
+
+// Dropbox Sign's events sign a pack the same way: out of order, duplicated, and a late
+// "sent" after completion moves nothing back.
+func TestDropboxSignEventsSignThePack(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	packID, docs := b.issuePack(t)
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	n := 0
+	send := func(ct string, body []byte) {
+		n++
+		b.deliverWith(t, "dropboxsign", fmt.Sprint(n), map[string]string{"Content-Type": ct}, body)
+	}
+	for _, docID := range docs {
+		var envelopeID string
+		var signers map[string]struct {
+			Email string `json:"email"`
+		}
+		var raw []byte
+		require.NoError(t, b.pool.QueryRow(b.ctx, `select envelope_id, signer_map_json from doc_instance where doc_id = $1`, docID).Scan(&envelopeID, &raw))
+		require.NoError(t, json.Unmarshal(raw, &signers))
+		i := 0
+		for role, s := range signers {
+			i++
+			at := t0.Add(time.Duration(i) * time.Minute)
+			signed, sb := esign.DropboxCallback("k", "signature_request_signed", envelopeID, "sig_"+role, role, s.Email, at)
+			viewed, vb := esign.DropboxCallback("k", "signature_request_viewed", envelopeID, "sig_"+role, role, s.Email, at.Add(-30*time.Second))
+			send(signed, sb)
+			send(viewed, vb)
+			send(signed, sb)
+		}
+		all, ab := esign.DropboxCallback("k", "signature_request_all_signed", envelopeID, "", "", "", t0.Add(10*time.Minute))
+		send(all, ab)
+		send(all, ab)
+		sent, sb := esign.DropboxCallback("k", "signature_request_sent", envelopeID, "", "", "", t0.Add(-time.Hour))
+		send(sent, sb)
+	}
+	b.waitFor(t, "webhooks handled", func() bool {
+		return b.scalar(t, `select count(*) from river_job where state <> 'completed'`) == 0
+	})
+	require.Equal(t, 1, b.scalar(t, `select count(*) from doc_pack where pack_id = $1 and status = 'signed'`, packID))
+	require.Equal(t, 2, b.scalar(t, `select count(*) from doc_instance where envelope_status = 'completed'`), "no status moved back")
+	for _, docID := range docs {
+		require.Equal(t, 2, b.scalar(t, `select count(*) from doc_sign_event where doc_id = $1 and event = 'signed'`, docID), "one row per provider event")
+		require.Equal(t, 2, b.scalar(t, `select count(*) from doc_sign_event where doc_id = $1 and event = 'viewed'`, docID))
+		breaks, _, err := store.VerifySignChain(b.ctx, b.pool, docID)
+		require.NoError(t, err)
+		require.Empty(t, breaks)
+	}
+	require.Equal(t, 2, b.scalar(t, `select count(*) from webhook_event where provider = 'dropboxsign' and event_type = 'signature_request_all_signed'`))
 }

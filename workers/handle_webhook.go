@@ -66,7 +66,7 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 		if _, err := store.LockPackTx(ctx, tx, doc.PackID); err != nil {
 			return "", "", err
 		}
-		if err := w.apply(ctx, tx, u, doc, wh.BodyBase64); err != nil {
+		if err := w.apply(ctx, tx, u, doc); err != nil {
 			return "", "", err
 		}
 		if u.Event == "" && u.Status == "" {
@@ -76,7 +76,7 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 	})
 }
 
-func (w *HandleWebhookWorker) apply(ctx context.Context, tx pgx.Tx, u webhook.ESignUpdate, doc store.EnvelopeDoc, raw []byte) error {
+func (w *HandleWebhookWorker) apply(ctx context.Context, tx pgx.Tx, u webhook.ESignUpdate, doc store.EnvelopeDoc) error {
 	if u.Event != "" {
 		role, userID := u.Role, ""
 		if s, ok := doc.Signers[u.Role]; ok {
@@ -87,7 +87,7 @@ func (w *HandleWebhookWorker) apply(ctx context.Context, tx pgx.Tx, u webhook.ES
 		}
 		if _, err := store.AppendSignEventTx(ctx, tx, store.SignEvent{
 			SignEventID: "dse_" + shortHash(u.DedupeKey), DocID: doc.DocID, ActorRole: role, ActorUserID: userID,
-			ActorEmail: u.Email, Event: u.Event, ProviderPayload: raw,
+			ActorEmail: u.Email, Event: u.Event, ProviderPayload: u.Payload,
 		}); err != nil {
 			return err
 		}
