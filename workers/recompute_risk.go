@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
 
 	"trustdocs/risk"
 	"trustdocs/store"
@@ -51,24 +53,33 @@ func (w *RecomputeRiskWorker) Work(ctx context.Context, job *river.Job[Recompute
 		return err
 	}
 	defer tx.Rollback(ctx)
+	if _, err := recomputeRiskTx(ctx, tx, a.UserID, windows, log); err != nil {
+		return err
+	}
+	return completeTx(ctx, tx, job)
+}
+
+// recomputeRiskTx scores a user's windows and stores the snapshots; a changed snapshot
+// bumps the trust version and queues a cache refresh. It reports whether any changed.
+func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []store.Window, log zerolog.Logger) (bool, error) {
 	// Lock first, count after: a ledger transaction holding the lock commits before the
 	// count starts, so its event is counted.
-	if _, err := store.LockTrustUserTx(ctx, tx, a.UserID); err != nil {
-		return err
+	if _, err := store.LockTrustUserTx(ctx, tx, userID); err != nil {
+		return false, err
 	}
 	changed := false
 	for _, win := range windows {
-		counters, err := store.CountRiskTx(ctx, tx, a.UserID, win)
+		counters, err := store.CountRiskTx(ctx, tx, userID, win)
 		if err != nil {
-			return err
+			return false, err
 		}
 		result := risk.V1.Score(counters)
 		ch, err := store.UpsertRiskSnapshotTx(ctx, tx, store.RiskSnapshot{
-			SignalID: "rsk_" + shortHash(a.UserID+"\x00"+win.String()), UserID: a.UserID, Window: win,
+			SignalID: "rsk_" + shortHash(userID+"\x00"+win.String()), UserID: userID, Window: win,
 			Counters: counters, Result: result,
 		})
 		if err != nil {
-			return err
+			return false, err
 		}
 		if ch {
 			log.Info().Str("window", win.String()).Int("score", result.Score).Bool("insufficient_data", result.Insufficient).
@@ -76,15 +87,13 @@ func (w *RecomputeRiskWorker) Work(ctx context.Context, job *river.Job[Recompute
 		}
 		changed = changed || ch
 	}
-	if changed {
-		if _, err := store.BumpTrustVersionTx(ctx, tx, a.UserID); err != nil {
-			return err
-		}
-		if err := scheduleRefreshTx(ctx, tx, a.UserID, time.Time{}); err != nil {
-			return err
-		}
+	if !changed {
+		return false, nil
 	}
-	return completeTx(ctx, tx, job)
+	if _, err := store.BumpTrustVersionTx(ctx, tx, userID); err != nil {
+		return false, err
+	}
+	return true, scheduleRefreshTx(ctx, tx, userID, time.Time{})
 }
 
 func (w *RecomputeRiskWorker) windows(a RecomputeRiskArgs) ([]store.Window, error) {

@@ -62,23 +62,11 @@ func (w *RefreshTrustCacheWorker) Work(ctx context.Context, job *river.Job[Refre
 		}
 	}
 	for round := 0; round < refreshRounds; round++ {
-		now := w.deps.now()
-		state, err := store.LoadTrustState(ctx, w.deps.Pool, user, w.deps.RiskWindowDays, now)
+		item, err := writeTrustCache(ctx, w.deps, user)
 		if err != nil {
 			return err
 		}
-		item := trust.Item(state, now)
-		err = store.PutTrustCache(ctx, w.deps.DynamoDB, w.deps.TrustCacheTable, item)
-		switch {
-		case errors.Is(err, store.ErrStaleVersion):
-			log.Debug().Int64("version", item.Version).Msg("trust cache already at this version or newer")
-		case err != nil:
-			return err
-		default:
-			w.deps.CacheWrites.Add(1)
-			log.Info().Int64("version", item.Version).Strs("badges", item.Badges).Str("risk_window", item.RiskWindow).
-				Time("valid_until", item.ValidUntil).Msg("trust cache written")
-		}
+		log.Debug().Int64("version", item.Version).Msg("trust cache refreshed")
 
 		tx, err := w.deps.Pool.Begin(ctx)
 		if err != nil {
@@ -110,4 +98,27 @@ func (w *RefreshTrustCacheWorker) bump(ctx context.Context, user string) error {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// writeTrustCache builds the user's item from one consistent read and writes it unless
+// DynamoDB holds the same or a newer version. It returns the item it built.
+func writeTrustCache(ctx context.Context, deps *Deps, user string) (store.TrustCacheItem, error) {
+	now := deps.now()
+	state, err := store.LoadTrustState(ctx, deps.Pool, user, deps.RiskWindowDays, now)
+	if err != nil {
+		return store.TrustCacheItem{}, err
+	}
+	item := trust.Item(state, now)
+	err = store.PutTrustCache(ctx, deps.DynamoDB, deps.TrustCacheTable, item)
+	switch {
+	case errors.Is(err, store.ErrStaleVersion):
+		deps.Log.Debug().Str("user_id", user).Int64("version", item.Version).Msg("trust cache already at this version or newer")
+	case err != nil:
+		return item, err
+	default:
+		deps.CacheWrites.Add(1)
+		deps.Log.Info().Str("user_id", user).Int64("version", item.Version).Strs("badges", item.Badges).
+			Str("risk_window", item.RiskWindow).Time("valid_until", item.ValidUntil).Msg("trust cache written")
+	}
+	return item, nil
 }
