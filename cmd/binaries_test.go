@@ -179,7 +179,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"pipelinectl", "migrate", "--help"}, {"pipelinectl", "bootstrap", "--help"}, {"pipelinectl", "check", "--help"},
 		{"pipelinectl", "publish", "--help"}, {"pipelinectl", "content", "publish", "--help"},
 		{"pipelinectl", "doc", "verify", "--help"}, {"pipelinectl", "doc", "legal-hold", "--help"},
-		{"pipelinectl", "sandbox", "sign", "--help"}, {"pipelinectl", "cache", "reconcile", "--help"},
+		{"pipelinectl", "sandbox", "sign", "--help"}, {"pipelinectl", "cache", "reconcile", "--help"}, {"pipelinectl", "cache", "show", "--help"},
 	} {
 		r := runBin(t, os.Environ(), c[0], c[1:]...)
 		require.Equal(t, 0, r.code, "%v", c)

@@ -104,9 +104,18 @@ select doc_id, seq, event, actor_role, created_at from doc_sign_event order by c
 select type, count(*) as events from inbox group by type order by type;
 \echo risk ledger (risk_event)
 select user_id, kind, count(*) from risk_event group by user_id, kind order by user_id, kind;
+\echo trust: background checks, social checks, badges (revoked ones stay on record)
+select user_id, provider, provider_ref, status, package, adjudication from bg_status order by user_id;
+select user_id, platform, handle, verified, last_checked_at from social_verification order by user_id;
+select user_id, kind, source_id, expires_at, revoked_at, revoked_reason from trust_badge order by user_id, issued_at;
+\echo risk snapshots (trust_risk_signal): one per user and window, policy and reasons in flags_json
+select user_id, "window", disputes_opened as disputes, refunds_asked as refunds, late_delivery as late, score,
+       flags_json->>'insufficient_data' as insufficient, flags_json->>'volume' as volume from trust_risk_signal order by user_id, "window";
 \echo dead letters with their reason (message_failure)
 select event_type, error_class, error_text from message_failure order by last_failed_at desc limit 10;
 SQL
+  echo "== the trust cache item of usr_t_2002 in DynamoDB (pipelinectl cache show)"
+  bin/pipelinectl cache show usr_t_2002 || true
   echo "consumer metrics:"
   curl -s "http://$WORKER_ADDR/metrics" | grep '^trustdocs_consumer_messages_total' || true
   cat <<MSG

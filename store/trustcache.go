@@ -16,17 +16,17 @@ import (
 // of PostgreSQL. Version is the user's trust version: it only grows, and a write carrying
 // an older or equal version is refused, so a stale state never replaces a newer one.
 type TrustCacheItem struct {
-	UserID         string    `dynamodbav:"user_id"`
-	IDVPassed      bool      `dynamodbav:"idv_passed"`
-	AgeVerified    bool      `dynamodbav:"age_verified"`
-	TrustedPro     bool      `dynamodbav:"trusted_pro"`
-	SocialVerified bool      `dynamodbav:"social_verified"`
-	RiskScore      *int      `dynamodbav:"risk_score"`  // nil: insufficient data
-	RiskWindow     string    `dynamodbav:"risk_window"` // "[2026-08-26,2026-11-24)"
-	Badges         []string  `dynamodbav:"badges"`
-	Version        int64     `dynamodbav:"version"`
-	ComputedAt     time.Time `dynamodbav:"computed_at"`
-	ValidUntil     time.Time `dynamodbav:"valid_until"`
+	UserID         string    `dynamodbav:"user_id" json:"user_id"`
+	IDVPassed      bool      `dynamodbav:"idv_passed" json:"idv_passed"`
+	AgeVerified    bool      `dynamodbav:"age_verified" json:"age_verified"`
+	TrustedPro     bool      `dynamodbav:"trusted_pro" json:"trusted_pro"`
+	SocialVerified bool      `dynamodbav:"social_verified" json:"social_verified"`
+	RiskScore      *int      `dynamodbav:"risk_score" json:"risk_score"`   // nil: insufficient data
+	RiskWindow     string    `dynamodbav:"risk_window" json:"risk_window"` // "[2026-08-26,2026-11-24)"
+	Badges         []string  `dynamodbav:"badges" json:"badges"`
+	Version        int64     `dynamodbav:"version" json:"version"`
+	ComputedAt     time.Time `dynamodbav:"computed_at" json:"computed_at"`
+	ValidUntil     time.Time `dynamodbav:"valid_until" json:"valid_until"`
 }
 
 // ErrStaleVersion means the table already holds this user's item at the same or a newer

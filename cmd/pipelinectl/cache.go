@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"trustdocs/store"
 	"trustdocs/trust"
 )
 
@@ -66,6 +68,46 @@ counts, and exits 0 whether or not it repaired anything.`,
 	reconcile.Flags().StringVar(&user, "user", "", "reconcile one user")
 	reconcile.Flags().BoolVar(&all, "all", false, "reconcile every user, and delete orphaned items")
 	reconcile.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
-	cmd.AddCommand(reconcile)
+	show := &cobra.Command{
+		Use:   "show USER_ID",
+		Short: "Print a user's trust_cache item and whether it matches PostgreSQL",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, closeDeps, err := open(cmd, needDB|needAWS)
+			if err != nil {
+				return err
+			}
+			defer closeDeps()
+			it, found, err := store.GetTrustCache(cmd.Context(), d.aws.DynamoDB, d.cfg.TrustCacheTable, args[0])
+			if err != nil {
+				return err
+			}
+			if !found {
+				return fmt.Errorf("no trust_cache item for %s in %s", args[0], d.cfg.TrustCacheTable)
+			}
+			now := time.Now().UTC()
+			state, err := store.LoadTrustState(cmd.Context(), d.pool, args[0], d.cfg.RiskWindowDays, now)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(it); err != nil {
+				return err
+			}
+			switch want := trust.Item(state, now); {
+			case trust.Same(it, want):
+				fmt.Fprintf(out, "matches PostgreSQL (trust version %d)\n", state.Version)
+			default:
+				fmt.Fprintf(out, "DIFFERS from PostgreSQL (trust version %d): run pipelinectl cache reconcile --user %s\n", state.Version, args[0])
+			}
+			if now.After(it.ValidUntil) {
+				fmt.Fprintf(out, "STALE: valid_until %s has passed\n", it.ValidUntil.Format(time.RFC3339))
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(reconcile, show)
 	return cmd
 }
