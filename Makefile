@@ -49,7 +49,7 @@ test: build fmt-check vet lint ## vet, lint, a short fuzz of each parser, then e
 # hit ("context deadline exceeded"), which is a flake, not a finding.
 FUZZTIME ?= 3000x
 # package:FuzzTarget, one go test run each (go test fuzzes one target at a time)
-FUZZ_TARGETS := ./render/:FuzzRender ./webhook/:FuzzVerify ./webhook/:FuzzNormalize
+FUZZ_TARGETS := ./render/:FuzzRender ./webhook/:FuzzVerify ./webhook/:FuzzNormalize ./events/:FuzzDecode
 
 fuzz: ## fuzz every parser and verifier, FUZZTIME inputs or time each (make fuzz FUZZTIME=5m for longer)
 	@for t in $(FUZZ_TARGETS); do \

@@ -3,6 +3,7 @@ package workers_test
 import (
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,4 +234,51 @@ func TestARiskBurstCoalescesIntoFewRecomputesAndWrites(t *testing.T) {
 	require.Less(t, recomputes, n/2, "a burst coalesces")
 	require.Less(t, b.deps.CacheWrites.Load(), int64(n/2))
 	require.Equal(t, b.version(t, user), b.cache(t, user).Version, "and the cache ends at the newest version")
+}
+
+func TestTheDailyRollMovesEveryWindowAndTheCache(t *testing.T) {
+	t.Parallel()
+	var offset atomic.Int64 // days the test clock is ahead
+	clock := func() time.Time { return time.Now().UTC().AddDate(0, 0, int(offset.Load())) }
+	b := setup(t, func(d *workers.Deps) { d.Now = clock })
+	const user = "usr_roll"
+	start := clock()
+	for i := range 6 {
+		b.emit(t, fmt.Sprintf("evt_roll_leg_%d", i), events.LegCompleted, start.AddDate(0, 0, -29),
+			events.LegCompletion{BookingID: "bkg_r", LegID: fmt.Sprintf("leg_r_%d", i), UserIDs: []string{user}})
+	}
+	b.emit(t, "evt_roll_dispute", events.DisputeOpened, start.AddDate(0, 0, -29), events.RiskSignal{UserID: user})
+	b.settle(t)
+	before := b.cache(t, user)
+	require.NotNil(t, before.RiskScore)
+	require.Less(t, *before.RiskScore, 100)
+
+	// A day later the events slide out of the 30-day window: the roll scores the new
+	// windows, and the item moves to the 90-day one, which still holds them.
+	offset.Store(1)
+	_, err := b.river.Insert(b.ctx, workers.RollRiskWindowsArgs{}, nil)
+	require.NoError(t, err)
+	b.settle(t)
+	after := b.cache(t, user)
+	require.Greater(t, after.Version, before.Version)
+	tomorrow := clock().Truncate(24 * time.Hour).AddDate(0, 0, 1)
+	require.Equal(t, "["+tomorrow.AddDate(0, 0, -90).Format(time.DateOnly)+","+tomorrow.Format(time.DateOnly)+")", after.RiskWindow)
+	require.Equal(t, tomorrow, after.ValidUntil)
+	require.Equal(t, 4, b.scalar(t, `select count(*) from trust_risk_signal where user_id = $1`, user), "two windows a day, yesterday's kept")
+	require.Equal(t, 1, b.scalar(t, `select count(*) from trust_risk_signal where user_id = $1 and upper("window") = $2::date
+		and upper("window") - lower("window") = 30 and disputes_opened = 0`, user, tomorrow))
+
+	// Rolling the same day again changes nothing.
+	_, err = b.river.Insert(b.ctx, workers.RollRiskWindowsArgs{}, nil)
+	require.NoError(t, err)
+	b.settle(t)
+	require.Equal(t, after.Version, b.cache(t, user).Version)
+}
+
+func TestTheRollRunsAtMidnightUTC(t *testing.T) {
+	t.Parallel()
+	jobs := workers.PeriodicJobs()
+	require.Len(t, jobs, 1)
+	require.Equal(t, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), workers.DailyAtMidnightUTC{}.Next(time.Date(2026, 11, 30, 23, 59, 0, 0, time.UTC)))
+	require.Equal(t, time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), workers.DailyAtMidnightUTC{}.Next(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)))
 }

@@ -87,15 +87,16 @@ func Register(workers *river.Workers, deps *Deps) {
 // catches up (a roll is idempotent).
 func PeriodicJobs() []*river.PeriodicJob {
 	return []*river.PeriodicJob{
-		river.NewPeriodicJob(dailyAtMidnightUTC{}, func() (river.JobArgs, *river.InsertOpts) {
+		river.NewPeriodicJob(DailyAtMidnightUTC{}, func() (river.JobArgs, *river.InsertOpts) {
 			return RollRiskWindowsArgs{}, nil
 		}, &river.PeriodicJobOpts{RunOnStart: true, ID: "roll_risk_windows"}),
 	}
 }
 
-type dailyAtMidnightUTC struct{}
+// DailyAtMidnightUTC is a River schedule: every day at 00:00 UTC.
+type DailyAtMidnightUTC struct{}
 
-func (dailyAtMidnightUTC) Next(t time.Time) time.Time {
+func (DailyAtMidnightUTC) Next(t time.Time) time.Time {
 	return t.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
 }
 
