@@ -261,7 +261,7 @@ func TestTheDailyRollMovesEveryWindowAndTheCache(t *testing.T) {
 	b.settle(t)
 	after := b.cache(t, user)
 	require.Greater(t, after.Version, before.Version)
-	tomorrow := clock().Truncate(24 * time.Hour).AddDate(0, 0, 1)
+	tomorrow := clock().Truncate(24*time.Hour).AddDate(0, 0, 1)
 	require.Equal(t, "["+tomorrow.AddDate(0, 0, -90).Format(time.DateOnly)+","+tomorrow.Format(time.DateOnly)+")", after.RiskWindow)
 	require.Equal(t, tomorrow, after.ValidUntil)
 	require.Equal(t, 4, b.scalar(t, `select count(*) from trust_risk_signal where user_id = $1`, user), "two windows a day, yesterday's kept")
