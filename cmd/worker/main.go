@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
@@ -77,11 +78,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 
 	ws := river.NewWorkers()
-	workers.Register(ws, &workers.Deps{
+	deps := &workers.Deps{
 		Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: topicARN,
 		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: log,
 		DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays,
-	})
+	}
+	workers.Register(ws, deps)
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
 		Logger:       telemetry.Slog(log),
 		Queues:       workers.Queues(cfg.RiverWorkerConcurrent),
@@ -102,6 +104,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 	reg := telemetry.NewRegistry("worker", telemetry.Version())
 	metrics := consumer.NewMetrics(reg)
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "trustdocs_trust_cache_writes_total", Help: "trust_cache items written (refusals of stale versions not counted).",
+	}, func() float64 { return float64(deps.CacheWrites.Load()) }))
 	var consumers []*consumer.Consumer
 	for _, q := range cfg.Queues() {
 		url, err := infra.QueueURL(ctx, cfg, clients.SQS, q)
