@@ -37,6 +37,7 @@ With none set it talks to the local stack started by ` + "`make up`" + `.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(migrateCmd(), bootstrapCmd(), checkCmd(), publishCmd(), contentCmd(), docCmd(), sandboxCmd())
+	root.AddCommand(migrateCmd(), bootstrapCmd(), checkCmd(), publishCmd(), contentCmd(), docCmd(), sandboxCmd(),
+		dlqCmd(), jobsCmd(), traceCmd())
 	return root
 }
