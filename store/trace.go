@@ -51,7 +51,17 @@ type TraceEntry struct {
 	Summary string         `json:"summary"`
 	Errors  []string       `json:"errors,omitempty"`
 	Detail  map[string]any `json:"detail,omitempty"`
-	stage   int            // causal order among entries of the same second
+	stage   int            // causal order among entries at the same instant
+	// after: an entry known to have happened after this instant (an S3 object after
+	// the start of the job that wrote it): S3 may give times only to the second.
+	after time.Time
+}
+
+func (e TraceEntry) sortAt() time.Time {
+	if e.At.Before(e.after) {
+		return e.after
+	}
+	return e.At
 }
 
 // Stages of the document flow, so entries that share a second (S3 times have a
@@ -124,14 +134,10 @@ func TraceOf(ctx context.Context, src TraceSources, id string) (*Trace, error) {
 	}
 	sort.SliceStable(tr.t.Entries, func(i, j int) bool {
 		a, b := tr.t.Entries[i], tr.t.Entries[j]
-		as, bs := a.At.Truncate(time.Second), b.At.Truncate(time.Second)
-		if !as.Equal(bs) {
-			return as.Before(bs)
+		if !a.sortAt().Equal(b.sortAt()) {
+			return a.sortAt().Before(b.sortAt())
 		}
-		if a.stage != b.stage {
-			return a.stage < b.stage
-		}
-		return a.At.Before(b.At)
+		return a.stage < b.stage
 	})
 	return tr.t, nil
 }
@@ -227,7 +233,7 @@ func (tr *tracer) event(ctx context.Context, id string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := tr.jobs(ctx, `args->'event'->>'id' = @id or args->>'event_id' = @id`, river.NamedArgs{"id": id}); err != nil {
+	if _, err := tr.jobs(ctx, `args->'event'->>'id' = @id or args->>'event_id' = @id`, river.NamedArgs{"id": id}); err != nil {
 		return err
 	}
 	rows, err = db.Query(ctx, `select user_id, kind, occurred_at, recorded_at from risk_event where event_id = $1`, id)
@@ -354,7 +360,26 @@ func (tr *tracer) pack(ctx context.Context, id, onlyDoc string) error {
 			return err
 		}
 	}
-	return tr.jobs(ctx, `kind = 'publish_event' and args->'event'->'data'->>'pack_id' = @pack`, river.NamedArgs{"pack": id})
+	outbound, err := tr.jobs(ctx, `kind = 'publish_event' and args->'event'->'data'->>'pack_id' = @pack`, river.NamedArgs{"pack": id})
+	// Each status change of the pack queued its announcement in the same transaction:
+	// the job's creation is when the pack changed.
+	for _, j := range outbound {
+		var a struct {
+			Event struct{ Type string } `json:"event"`
+		}
+		_ = json.Unmarshal(j.EncodedArgs, &a)
+		status, ok := strings.CutPrefix(a.Event.Type, "doc_pack.")
+		if !ok {
+			continue
+		}
+		st := map[string]int{"issued": stageIssued, "signed": stageSigned}[status]
+		if st == 0 {
+			st = stageOutbound
+		}
+		tr.add(TraceEntry{At: j.CreatedAt, Kind: "pack", Ref: id + "/" + status, stage: st, Summary: fmt.Sprintf("pack %s %s", id, status),
+			Detail: map[string]any{"status": status}})
+	}
+	return err
 }
 
 type objectInfo struct {
@@ -388,23 +413,30 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []objectInfo) erro
 		from doc_instance where doc_id = $1`, id).Scan(&sha, &envelope, &envStatus); err != nil {
 		return fmt.Errorf("doc %s: %w", id, err)
 	}
-	if err := tr.jobs(ctx, `args->>'doc_id' = @doc`, river.NamedArgs{"doc": id}); err != nil {
+	jobs, err := tr.jobs(ctx, `args->>'doc_id' = @doc`, river.NamedArgs{"doc": id})
+	if err != nil {
 		return err
+	}
+	started := map[string]time.Time{} // job kind -> first attempt
+	for _, j := range jobs {
+		if j.AttemptedAt != nil && (started[j.Kind].IsZero() || j.AttemptedAt.Before(started[j.Kind])) {
+			started[j.Kind] = *j.AttemptedAt
+		}
 	}
 	for _, o := range objects {
 		name := o.Key[strings.LastIndexByte(o.Key, '/')+1:]
 		if !strings.Contains(name, id) {
 			continue
 		}
-		st, detail := stageUpload, map[string]any{"bytes": o.Size}
+		st, detail, after := stageUpload, map[string]any{"bytes": o.Size}, started["render_document"]
 		switch {
 		case strings.HasPrefix(name, "envelope_"):
-			st = stageEnvelope
+			st, after = stageEnvelope, started["send_envelope"]
 			detail["envelope_id"] = envelope
 		case strings.HasSuffix(name, ".pdf"):
 			detail["sha256"] = sha
 		}
-		tr.add(TraceEntry{At: o.Modified, Kind: "s3", Ref: "s3://" + tr.src.DocsBucket + "/" + o.Key, stage: st, Detail: detail,
+		tr.add(TraceEntry{At: o.Modified, Kind: "s3", Ref: "s3://" + tr.src.DocsBucket + "/" + o.Key, stage: st, Detail: detail, after: after,
 			Summary: fmt.Sprintf("stored s3://%s/%s (%d bytes)", tr.src.DocsBucket, o.Key, o.Size)})
 	}
 	rows, err := db.Query(ctx, `select sign_event_id, event, actor_role, coalesce(actor_user_id, ''), seq, created_at
@@ -438,7 +470,8 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []objectInfo) erro
 		return err
 	}
 	if len(receipts) > 0 {
-		return tr.jobs(ctx, `kind = 'handle_webhook' and args->'event'->'data'->>'receipt_id' = any(@receipts)`, river.NamedArgs{"receipts": receipts})
+		_, err = tr.jobs(ctx, `kind = 'handle_webhook' and args->'event'->'data'->>'receipt_id' = any(@receipts)`, river.NamedArgs{"receipts": receipts})
+		return err
 	}
 	return nil
 }
@@ -465,19 +498,19 @@ func (tr *tracer) webhooks(ctx context.Context, where string, arg any) ([]string
 }
 
 // jobs adds the River jobs matching a condition on river_job, read with River's JobList.
-func (tr *tracer) jobs(ctx context.Context, where string, args river.NamedArgs) error {
+func (tr *tracer) jobs(ctx context.Context, where string, args river.NamedArgs) ([]*rivertype.JobRow, error) {
 	if tr.src.Jobs == nil {
-		return nil
+		return nil, nil
 	}
 	params := river.NewJobListParams().Where(where, args).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1000)
 	res, err := tr.src.Jobs.JobList(ctx, params)
 	if err != nil {
-		return fmt.Errorf("jobs: %w", err)
+		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	for _, j := range res.Jobs {
 		tr.add(jobEntry(j))
 	}
-	return nil
+	return res.Jobs, nil
 }
 
 var jobStage = map[string]int{
@@ -578,7 +611,7 @@ func (tr *tracer) user(ctx context.Context, id string) error {
 	if _, err := tr.webhooks(ctx, `subject = $1`, id); err != nil {
 		return err
 	}
-	if err := tr.jobs(ctx, `args->'update'->>'user_id' = @user or args->'user_ids' ? @user`, river.NamedArgs{"user": id}); err != nil {
+	if _, err := tr.jobs(ctx, `args->'update'->>'user_id' = @user or args->'user_ids' ? @user`, river.NamedArgs{"user": id}); err != nil {
 		return err
 	}
 	if tr.src.DynamoDB != nil {
