@@ -368,7 +368,8 @@ func TestJobsListAndRetryFailedJobs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := provision(t, nil)
-	env := testkit.Env(st.cfg, "WORKER_ADDR=127.0.0.1:0", "RIVER_JOB_TIMEOUT=1s", "RIVER_RESCUE_AFTER=2s", "TRUSTDOCS_ACTOR=oncall-jobs")
+	workerAddr := freeAddr(t)
+	env := testkit.Env(st.cfg, "WORKER_ADDR="+workerAddr, "RIVER_JOB_TIMEOUT=1s", "RIVER_RESCUE_AFTER=2s", "TRUSTDOCS_ACTOR=oncall-jobs")
 	count := func(sql string, args ...any) int { return st.count(t, sql, args...) }
 
 	// The cause: the ledger table is locked, so ledger jobs time out.
@@ -394,6 +395,12 @@ func TestJobsListAndRetryFailedJobs(t *testing.T) {
 		return count(`select count(*) from river_job where state = 'discarded'`) == 2 && count(`select count(*) from river_job where state = 'retryable'`) == 1
 	}, "jobs failed")
 
+	// The worker's metrics show what to alert on: failed jobs, queue and DLQ depth.
+	_, metrics := call(t, "http://"+workerAddr+"/metrics", "")
+	require.Contains(t, metrics, `trustdocs_river_jobs_failed{kind="all",state="discarded"} 2`)
+	require.Contains(t, metrics, `trustdocs_river_jobs_failed{kind="record_risk_event",state="retryable"} 1`)
+	require.Contains(t, metrics, `trustdocs_queue_messages{queue="`+st.cfg.DLQ(st.cfg.CheckoutQueue)+`",state="visible"} 0`)
+
 	r := runBin(t, env, "pipelinectl", "jobs", "list", "--state", "discarded")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Equal(t, 2, strings.Count(r.stdout, "record_risk_event  discarded"), r.stdout)
@@ -416,6 +423,8 @@ func TestJobsListAndRetryFailedJobs(t *testing.T) {
 	require.Contains(t, r.stdout, "2 job(s) made available")
 	eventually(t, 60*time.Second, func() bool { return count(`select count(*) from river_job where state = 'completed'`) == 3 }, "jobs completed")
 	require.Equal(t, 3, count(`select count(*) from risk_event where user_id = 'usr_jobs'`))
+	_, metrics = call(t, "http://"+workerAddr+"/metrics", "")
+	require.Contains(t, metrics, `trustdocs_river_jobs_failed{kind="all",state="discarded"} 0`)
 	require.Equal(t, 2, count(`select count(*) from ops_action where action = 'job_retry' and actor = 'oncall-jobs' and reason = 'ledger unlocked'`))
 	require.Equal(t, 3, count(`select count(*) from ops_action_item i join ops_action a using (action_id) where a.action = 'job_retry'`))
 	r = runBin(t, env, "pipelinectl", "jobs", "retry", "12345678")

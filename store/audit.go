@@ -116,3 +116,22 @@ func LatestFailure(ctx context.Context, q Querier, messageID, eventID string) (M
 	}
 	return f, true, nil
 }
+
+// JobCount is how many River jobs of a kind are in a state.
+type JobCount struct {
+	State, Kind string
+	Count       int
+}
+
+// FailedJobCounts counts the jobs that failed and are not done: discarded (out of
+// attempts) and retryable (failing, to be retried), by kind, for alerts. River's client
+// has no count, so this reads river_job directly.
+func FailedJobCounts(ctx context.Context, q Querier) ([]JobCount, error) {
+	rows, err := q.Query(ctx, `
+		select state::text, kind, count(*)::int from river_job
+		where state in ('discarded', 'retryable') group by 1, 2 order by 1, 2`)
+	if err != nil {
+		return nil, fmt.Errorf("failed jobs: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[JobCount])
+}

@@ -83,12 +83,19 @@ func actorOf(flag string) string {
 	return ""
 }
 
+// listScanLimit bounds how many messages dlq list reads per DLQ to find the oldest.
+const listScanLimit = 1000
+
 func dlqListCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "Each DLQ with its message count and the age of its oldest message",
-		Args:  cobra.NoArgs,
+		Long: `list shows each DLQ (one per queue) with its messages, how many are in flight (being
+read by another dlq command), and the age and type of its oldest message. SQS keeps no
+oldest-message attribute, so list reads the messages (up to 1000 per DLQ) and leaves
+them in place.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, c, closeDeps, err := dlqClient(cmd)
 			defer closeDeps()
@@ -114,8 +121,9 @@ func dlqListCmd() *cobra.Command {
 				}
 				r := row{Queue: d.cfg.DLQ(q), Messages: depth.Visible + depth.InFlight, InFlight: depth.InFlight}
 				if r.Messages > 0 {
-					// SQS keeps no "oldest message" attribute: read them (and leave them).
-					ms, err := c.Peek(cmd.Context(), url, 0)
+					// SQS keeps no "oldest message" attribute (CloudWatch has
+					// ApproximateAgeOfOldestMessage): read them and leave them, up to a bound.
+					ms, err := c.Peek(cmd.Context(), url, listScanLimit)
 					if err != nil {
 						return fmt.Errorf("%s: %w", r.Queue, err)
 					}
