@@ -184,13 +184,15 @@ func (c *Client) Replay(ctx context.Context, dlqURL string, o ReplayOptions) (*R
 			return hold, fmt.Errorf("send message %s to %s: %w", m.MessageID, m.SourceQueue, err)
 		}
 		newID := aws.ToString(out.MessageId)
+		// The copy is out: finish this message even if the replay is interrupted now.
+		fctx := context.WithoutCancel(ctx)
 		// On the record before it leaves the DLQ: if this fails, the copy in the source
 		// queue is a duplicate the inbox absorbs, and the original stays to be replayed.
-		if err := store.RecordOpsItem(ctx, c.Pool, store.OpsItem{ActionID: rep.ReplayID, ItemID: m.MessageID,
+		if err := store.RecordOpsItem(fctx, c.Pool, store.OpsItem{ActionID: rep.ReplayID, ItemID: m.MessageID,
 			EventID: m.EventID, EventType: m.Type, NewMessageID: newID}); err != nil {
 			return hold, err
 		}
-		if !c.delete(ctx, dlqURL, m.receipt, m.MessageID) {
+		if !c.delete(fctx, dlqURL, m.receipt, m.MessageID) {
 			return hold, fmt.Errorf("message %s was sent to %s but is still in the DLQ; replaying it again is harmless", m.MessageID, m.SourceQueue)
 		}
 		rep.Moved = append(rep.Moved, m)
