@@ -186,6 +186,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	r := runBin(t, env, "pipelinectl", "dlq", "list")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Regexp(t, riskDLQ+`\s+6\s+0\s+\d\S*\s`, r.stdout)
+	t.Logf("dlq list:\n%s", r.stdout)
 	// ...reads each message, explained, without removing any.
 	r = runBin(t, env, "pipelinectl", "dlq", "show", "--queue", cfg.RiskQueue, "--limit", "0", "--json", "--visibility", "5s")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -211,7 +212,8 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	require.Equal(t, 6, st.depth(t, riskDLQ), "show leaves every message in place")
 	r = runBin(t, env, "pipelinectl", "dlq", "show", "--queue", riskDLQ, "--limit", "2", "--visibility", "5s")
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Contains(t, r.stdout, "2 message(s) shown, all left in place")
+	require.Contains(t, r.stdout, "2 message(s) shown, oldest first, all left in place")
+	t.Logf("dlq show:\n%s", r.stdout)
 	require.Contains(t, r.stdout, "  error      ")
 
 	// The cause is fixed: the fixed build runs.
@@ -234,6 +236,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	require.Contains(t, r.stdout, "4 message(s) moved, 2 left in "+riskDLQ)
 	require.Equal(t, 4, strings.Count(r.stdout, "moved    "), r.stdout)
+	t.Logf("dlq replay:\n%s", r.stdout)
 
 	// Every event exactly once: one inbox row, one job, one ledger row each.
 	eventually(t, 90*time.Second, func() bool {
@@ -272,6 +275,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	// trace shows an event's failure, replay and processing.
 	r = runBin(t, env, "pipelinectl", "trace", "evt_cf_2")
 	require.Equal(t, 0, r.code, r.stderr)
+	t.Logf("trace evt_cf_2:\n%s", r.stdout)
 	for _, want := range []string{"failure", "ledger dependency unavailable", "dlq_replay", "by oncall-drill", "inbox", "record_risk_event job", "risk ledger: charge_failures for usr_drill_2"} {
 		require.Contains(t, r.stdout, want)
 	}

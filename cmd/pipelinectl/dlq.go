@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -184,11 +185,12 @@ the DLQ.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", dlq.QueueName(url), err)
 			}
+			sort.SliceStable(ms, func(i, j int) bool { return ms[i].SentAt.Before(ms[j].SentAt) })
 			out := cmd.OutOrStdout()
 			if asJSON {
 				return writeJSON(out, ms)
 			}
-			fmt.Fprintf(out, "%s: %d message(s) shown, all left in place\n", dlq.QueueName(url), len(ms))
+			fmt.Fprintf(out, "%s: %d message(s) shown, oldest first, all left in place\n", dlq.QueueName(url), len(ms))
 			for _, m := range ms {
 				printMessage(out, m, body)
 			}
