@@ -49,7 +49,7 @@ func runBinIn(t *testing.T, env []string, stdin, name string, args ...string) re
 }
 
 // startWorker runs the real worker until the test ends.
-func startWorker(t *testing.T, env []string) *bytes.Buffer {
+func startWorker(t *testing.T, env []string) *syncBuffer {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, "worker"))
 	cmd.Env = env
@@ -57,7 +57,7 @@ func startWorker(t *testing.T, env []string) *bytes.Buffer {
 	cmd.Stderr = logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	return &logs.buf
+	return logs
 }
 
 type syncBuffer struct {
@@ -69,6 +69,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // depth is a queue's visible plus in-flight messages.
@@ -217,7 +223,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	require.Contains(t, r.stdout, "  error      ")
 
 	// The cause is fixed: the fixed build runs.
-	startWorker(t, env)
+	workerLogs := startWorker(t, env)
 
 	// A dry run lists exactly the affected type and changes nothing.
 	r = runBin(t, env, "pipelinectl", "dlq", "replay", "--queue", cfg.RiskQueue, "--type", events.ChargeFailed, "--dry-run", "--visibility", "5s")
@@ -251,6 +257,23 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 		"the replayed copy of an already processed event was a no-op")
 	require.Equal(t, 6, count(`select count(*) from inbox`))
 	require.Equal(t, 0, st.depth(t, cfg.RiskQueue))
+	// The worker's log follows the replay by its id.
+	var replayID string
+	require.NoError(t, st.pool.QueryRow(ctx, `select action_id from ops_action where action = 'dlq_replay'`).Scan(&replayID))
+	logged := map[string]bool{}
+	for _, line := range strings.Split(workerLogs.String(), "\n") {
+		var l struct {
+			Message  string `json:"message"`
+			EventID  string `json:"event_id"`
+			ReplayID string `json:"replay_id"`
+			Already  bool   `json:"already_processed"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Message == "replayed event accepted" {
+			require.Equal(t, replayID, l.ReplayID)
+			logged[l.EventID] = l.Already
+		}
+	}
+	require.Equal(t, map[string]bool{"evt_cf_0": true, "evt_cf_1": false, "evt_cf_2": false, "evt_cf_3": false}, logged)
 
 	// The replay is on the record: who, why, which messages and their copies.
 	require.Equal(t, 1, count(`select count(*) from ops_action where action = 'dlq_replay' and actor = 'oncall-drill'
@@ -414,6 +437,25 @@ func TestJobsListAndRetryFailedJobs(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, fmt.Sprintf("%d  ", retryable))
 	require.NotContains(t, r.stdout, "discarded")
+	r = runBin(t, env, "pipelinectl", "jobs", "list", "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var listed []struct {
+		ID      int64  `json:"id"`
+		State   string `json:"state"`
+		Subject string `json:"subject"`
+		Args    struct {
+			EventID string `json:"event_id"`
+		} `json:"args"`
+		Errors []struct {
+			Error string `json:"error"`
+		} `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &listed), r.stdout)
+	require.Len(t, listed, 3)
+	for _, j := range listed {
+		require.Equal(t, j.Subject, j.Args.EventID)
+		require.NotEmpty(t, j.Errors)
+	}
 	r = runBin(t, env, "pipelinectl", "jobs", "list", "--state", "lost")
 	requireOneLineError(t, r, `--state "lost"`)
 

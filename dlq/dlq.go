@@ -42,7 +42,7 @@ import (
 // Replay attributes, added to every message a replay sends back.
 const (
 	AttrReplayedBy   = "replayed_by"
-	AttrReplayID     = "replay_id"
+	AttrReplayID     = consumer.AttrReplayID // the consumer logs it when the copy comes back
 	AttrReplayReason = "replay_reason"
 )
 
@@ -199,7 +199,7 @@ func (c *Client) scan(ctx context.Context, url string, visit func(*Message) (ver
 	held := map[string]*Message{}
 	seen := map[string]bool{}
 	defer c.release(context.WithoutCancel(ctx), url, held)
-	var idleSince time.Time
+	var idleSince, nextExtend time.Time
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -238,7 +238,10 @@ func (c *Client) scan(ctx context.Context, url string, visit func(*Message) (ver
 				return nil
 			}
 		}
-		c.extend(ctx, url, held)
+		if time.Now().After(nextExtend) { // a pass over every held message, a few times per timeout
+			c.extend(ctx, url, held)
+			nextExtend = time.Now().Add(vis / 4)
+		}
 		if fresh > 0 {
 			idleSince = time.Time{}
 			continue

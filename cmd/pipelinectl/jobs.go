@@ -97,7 +97,27 @@ func jobsListCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				return writeJSON(out, res.Jobs)
+				type jobView struct {
+					ID          int64                    `json:"id"`
+					Kind        string                   `json:"kind"`
+					State       string                   `json:"state"`
+					Queue       string                   `json:"queue"`
+					Attempt     int                      `json:"attempt"`
+					MaxAttempts int                      `json:"max_attempts"`
+					Subject     string                   `json:"subject,omitempty"`
+					Args        json.RawMessage          `json:"args"`
+					Errors      []rivertype.AttemptError `json:"errors,omitempty"`
+					CreatedAt   time.Time                `json:"created_at"`
+					AttemptedAt *time.Time               `json:"attempted_at,omitempty"`
+					FinalizedAt *time.Time               `json:"finalized_at,omitempty"`
+					ScheduledAt time.Time                `json:"scheduled_at"`
+				}
+				views := make([]jobView, 0, len(res.Jobs))
+				for _, j := range res.Jobs {
+					views = append(views, jobView{j.ID, j.Kind, string(j.State), j.Queue, j.Attempt, j.MaxAttempts, JobSubject(j.EncodedArgs),
+						j.EncodedArgs, j.Errors, j.CreatedAt, j.AttemptedAt, j.FinalizedAt, j.ScheduledAt})
+				}
+				return writeJSON(out, views)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKIND\tSTATE\tATTEMPTS\tSUBJECT\tLAST ERROR")
