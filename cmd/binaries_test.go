@@ -180,6 +180,9 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"pipelinectl", "publish", "--help"}, {"pipelinectl", "content", "publish", "--help"},
 		{"pipelinectl", "doc", "verify", "--help"}, {"pipelinectl", "doc", "legal-hold", "--help"},
 		{"pipelinectl", "sandbox", "sign", "--help"}, {"pipelinectl", "cache", "reconcile", "--help"}, {"pipelinectl", "cache", "show", "--help"},
+		{"pipelinectl", "dlq", "--help"}, {"pipelinectl", "dlq", "list", "--help"}, {"pipelinectl", "dlq", "show", "--help"},
+		{"pipelinectl", "dlq", "replay", "--help"}, {"pipelinectl", "dlq", "purge", "--help"},
+		{"pipelinectl", "jobs", "list", "--help"}, {"pipelinectl", "jobs", "retry", "--help"}, {"pipelinectl", "trace", "--help"},
 	} {
 		r := runBin(t, os.Environ(), c[0], c[1:]...)
 		require.Equal(t, 0, r.code, "%v", c)

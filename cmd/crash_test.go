@@ -59,8 +59,11 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 	}
 	w := start()
 	deadline := time.Now().Add(60 * time.Second)
-	for count(`select count(*) from risk_event`) < 10 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// Kill as soon as work is under way. Waiting for ledger rows let the consumer, which
+	// commits up to 50 events per transaction, take all 300 into the inbox before the
+	// first job ran on an idle machine, so the kill came after the end.
+	for count(`select count(*) from inbox`) < 10 && count(`select count(*) from risk_event`) < 10 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 	}
 	require.NoError(t, w.Process.Signal(syscall.SIGKILL))
 	_ = w.Wait()

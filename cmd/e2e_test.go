@@ -3,8 +3,10 @@ package cmd_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -86,6 +88,68 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 		r = runBin(t, env, "pipelinectl", "doc", "verify", docID)
 		require.Equal(t, 0, r.code, r.stdout+r.stderr)
 		require.Contains(t, r.stdout, "ok       evidence chain")
+	}
+
+	// trace of a signed document: checkout -> render -> upload -> envelope -> sign events
+	// -> signed, in that order, for a person and as JSON.
+	docID := scalar(`select min(doc_id) from doc_instance`)
+	r = runBin(t, env, "pipelinectl", "trace", docID, "--json")
+	require.Equal(t, 0, r.code, r.stderr)
+	var tr struct {
+		Kind    string              `json:"kind"`
+		Related map[string][]string `json:"related"`
+		Entries []struct {
+			Kind    string         `json:"kind"`
+			Ref     string         `json:"ref"`
+			Summary string         `json:"summary"`
+			Detail  map[string]any `json:"detail"`
+		} `json:"entries"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &tr), r.stdout)
+	require.Equal(t, "doc", tr.Kind)
+	require.Equal(t, []string{packID}, tr.Related["pack"])
+	first := map[string]int{}
+	mark := func(step string, i int) {
+		if _, ok := first[step]; !ok {
+			first[step] = i
+		}
+	}
+	for i, e := range tr.Entries {
+		switch {
+		case e.Kind == "inbox" && strings.Contains(e.Summary, events.CheckoutCompleted):
+			mark("checkout", i)
+		case e.Kind == "job" && e.Detail["kind"] == "render_document":
+			mark("render", i)
+		case e.Kind == "s3" && strings.HasSuffix(e.Ref, "doc_"+docID+"_v1.pdf"):
+			mark("upload", i)
+		case e.Kind == "sign_event" && e.Detail["event"] == "envelope_sent":
+			mark("envelope", i)
+		case e.Kind == "sign_event" && e.Detail["event"] == "signed":
+			mark("sign events", i)
+		case e.Kind == "pack" && e.Detail["status"] == "signed":
+			mark("signed", i)
+		case e.Kind == "outbound" && e.Detail["event_type"] == events.DocPackSigned:
+			mark("doc_pack.signed", i)
+		}
+	}
+	steps := []string{"checkout", "render", "upload", "envelope", "sign events", "signed", "doc_pack.signed"}
+	for i, s := range steps {
+		require.Contains(t, first, s, "trace has %s:\n%s", s, r.stdout)
+		if i > 0 {
+			require.Less(t, first[steps[i-1]], first[s], "%s before %s:\n%s", steps[i-1], s, r.stdout)
+		}
+	}
+	r = runBin(t, env, "pipelinectl", "trace", docID)
+	require.Equal(t, 0, r.code, r.stderr)
+	for _, want := range []string{"trace of doc " + docID, "accepted from booking via " + cfg.CheckoutQueue, "render_document job", "stored s3://",
+		"envelope_sent", "signed by ", "pack " + packID + " signed", "doc_pack.signed"} {
+		require.Contains(t, r.stdout, want)
+	}
+	t.Logf("trace %s:\n%s", docID, r.stdout)
+	for _, id := range []string{packID, "leg_7Q2M_1", "evt_chk_7Q2M4X1B"} {
+		r = runBin(t, env, "pipelinectl", "trace", id)
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stdout, "pack "+packID+" signed", id)
 	}
 
 	// The booking system heard doc_pack.issued and doc_pack.signed, once each.

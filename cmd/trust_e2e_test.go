@@ -74,10 +74,10 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 		return it, found
 	}
 	want := risk.V1.Score(risk.Counters{Volume: 5, RefundsAsked: 1}).Score
-	eventually(t, "the risk score in the cache", logs, func() bool {
+	eventually(t, 60*time.Second, func() bool {
 		it, found := item()
 		return found && it.RiskScore != nil && *it.RiskScore == want
-	})
+	}, "the risk score in the cache\nworker log:\n%s", logs["worker"])
 	require.Equal(t, 1, st.count(t, `select count(*) from trust_risk_signal where user_id = $1 and refunds_asked = 1
 		and upper("window") - lower("window") = 30`, user))
 
@@ -97,10 +97,10 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	eventually(t, "id_verified in the cache", logs, func() bool {
+	eventually(t, 60*time.Second, func() bool {
 		it, found := item()
 		return found && it.IDVPassed && it.AgeVerified && len(it.Badges) == 1 && it.Badges[0] == "id_verified"
-	})
+	}, "id_verified in the cache\nworker log:\n%s\nreceiver log:\n%s", logs["worker"], logs["receiver"])
 	good, _ := item()
 	require.Equal(t, int64(st.count(t, `select version from trust_user where user_id = $1`, user)), good.Version)
 	require.NotNil(t, good.RiskScore, "the badge did not lose the score")
@@ -148,15 +148,4 @@ func mustJSON(t *testing.T, v any) json.RawMessage {
 	raw, err := json.Marshal(v)
 	require.NoError(t, err)
 	return raw
-}
-
-func eventually(t *testing.T, what string, logs map[string]*bytes.Buffer, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s\nworker log:\n%s\nreceiver log:\n%s", what, logs["worker"], logs["receiver"])
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -291,8 +291,18 @@ func (c *Consumer) commit(ctx context.Context, good []item) (int, error) {
 	}
 	var params []river.InsertManyParams
 	dups := 0
+	type replayed struct {
+		it      item
+		id      string
+		already bool
+	}
+	var replays []replayed
 	for _, it := range good {
-		if !fresh[it.env.ID] {
+		isNew := fresh[it.env.ID]
+		if id := aws.ToString(it.msg.MessageAttributes[AttrReplayID].StringValue); id != "" {
+			replays = append(replays, replayed{it, id, !isNew})
+		}
+		if !isNew {
 			dups++
 			c.log.Debug().Str("event_id", it.env.ID).Str("message_id", aws.ToString(it.msg.MessageId)).Msg("duplicate event: no-op")
 			continue
@@ -307,6 +317,10 @@ func (c *Consumer) commit(ctx context.Context, good []item) (int, error) {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("commit: %w", err)
+	}
+	for _, r := range replays { // on-call follows a replay by its id
+		c.log.Info().Str("event_id", r.it.env.ID).Str("message_id", aws.ToString(r.it.msg.MessageId)).Str("replay_id", r.id).
+			Bool("already_processed", r.already).Msg("replayed event accepted")
 	}
 	return dups, nil
 }
@@ -413,6 +427,8 @@ const (
 	AttrFirstFailure    = "first_failure_at"
 	AttrReceiveCount    = "receive_count"
 	AttrSourceMessageID = "source_message_id"
+	// AttrReplayID marks a copy sent back by `pipelinectl dlq replay`.
+	AttrReplayID = "replay_id"
 )
 
 // Backoff is the visibility delay before the n-th retry: base·2^(n-1), capped at max,

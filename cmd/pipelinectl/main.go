@@ -1,6 +1,6 @@
 // Command pipelinectl is trustdocs' operations tool: schema migrations, provisioning of
-// the AWS resources, and (as the issues land) dead-letter, job, trace, document and
-// cache commands. Every command has --help.
+// the AWS resources, content, documents, and on-call work (dead letters, jobs, traces;
+// see docs/RUNBOOK.md). Every command has --help.
 package main
 
 import (
@@ -37,6 +37,7 @@ With none set it talks to the local stack started by ` + "`make up`" + `.`,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(migrateCmd(), bootstrapCmd(), checkCmd(), publishCmd(), contentCmd(), docCmd(), sandboxCmd(), cacheCmd())
+	root.AddCommand(migrateCmd(), bootstrapCmd(), checkCmd(), publishCmd(), contentCmd(), docCmd(), sandboxCmd(),
+		cacheCmd(), dlqCmd(), jobsCmd(), traceCmd())
 	return root
 }

@@ -108,6 +108,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		Name: "trustdocs_trust_cache_writes_total", Help: "trust_cache items written (refusals of stale versions not counted).",
 	}, func() float64 { return float64(deps.CacheWrites.Load()) }))
 	var consumers []*consumer.Consumer
+	queueURLs := map[string]string{}
 	for _, q := range cfg.Queues() {
 		url, err := infra.QueueURL(ctx, cfg, clients.SQS, q)
 		if err != nil {
@@ -117,6 +118,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		queueURLs[q], queueURLs[cfg.DLQ(q)] = url, dlq
 		consumers = append(consumers, consumer.New(consumer.Options{
 			Queue: q, QueueURL: url, DLQURL: dlq, Concurrency: cfg.ConsumerConcurrency,
 			// A batch must commit well inside its visibility timeout, or another consumer
@@ -129,6 +131,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}, clients.SQS, pool, rc, workers.JobsFor, metrics, log))
 	}
 
+	// What on-call alerts on (docs/RUNBOOK.md): queue and DLQ depth, and failed jobs.
+	reg.MustRegister(
+		telemetry.NewScrapeGauge("trustdocs_queue_messages", "SQS messages per queue and DLQ, visible or in flight, read at scrape.",
+			[]string{"queue", "state"}, 5*time.Second, log, queueDepths(clients.SQS, queueURLs)),
+		telemetry.NewScrapeGauge("trustdocs_river_jobs_failed", "River jobs discarded (out of attempts) or retryable (failing), by kind; kind=\"all\" is the total.",
+			[]string{"state", "kind"}, 5*time.Second, log, failedJobs(pool)))
 	srv := telemetry.NewServer(log, reg, checks)
 	addr, err := srv.Listen(cfg.WorkerAddr)
 	if err != nil {

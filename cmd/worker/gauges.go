@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"trustdocs/store"
+	"trustdocs/telemetry"
+)
+
+// queueDepths reads each queue's visible and in-flight counts.
+func queueDepths(client *sqs.Client, urls map[string]string) func(context.Context) ([]telemetry.Sample, error) {
+	return func(ctx context.Context) ([]telemetry.Sample, error) {
+		var out []telemetry.Sample
+		for name, url := range urls {
+			a, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+					sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+			if err != nil {
+				return nil, err
+			}
+			visible, _ := strconv.ParseFloat(a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)], 64)
+			inFlight, _ := strconv.ParseFloat(a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)], 64)
+			out = append(out, telemetry.Sample{Labels: []string{name, "visible"}, Value: visible},
+				telemetry.Sample{Labels: []string{name, "in_flight"}, Value: inFlight})
+		}
+		return out, nil
+	}
+}
+
+// failedJobs counts discarded and retryable jobs by kind, with an "all" total per state
+// that is present even when zero, so an alert has a series to watch.
+func failedJobs(pool *pgxpool.Pool) func(context.Context) ([]telemetry.Sample, error) {
+	return func(ctx context.Context) ([]telemetry.Sample, error) {
+		counts, err := store.FailedJobCounts(ctx, pool)
+		if err != nil {
+			return nil, err
+		}
+		total := map[string]float64{"discarded": 0, "retryable": 0}
+		var out []telemetry.Sample
+		for _, c := range counts {
+			total[c.State] += float64(c.Count)
+			out = append(out, telemetry.Sample{Labels: []string{c.State, c.Kind}, Value: float64(c.Count)})
+		}
+		for state, n := range total {
+			out = append(out, telemetry.Sample{Labels: []string{state, "all"}, Value: n})
+		}
+		return out, nil
+	}
+}
