@@ -59,7 +59,7 @@ fuzz: ## fuzz every parser and verifier, FUZZTIME inputs or time each (make fuzz
 	done; echo "fuzz: no failures"
 
 unit: ## run the tests of pure logic only (no stack needed)
-	@go test $(GO_TEST_FLAGS) ./config/ ./dlq/
+	@go test $(GO_TEST_FLAGS) ./config/ ./dlq/ ./risk/ ./trust/
 
 vet: ## go vet
 	@go vet ./...

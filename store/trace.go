@@ -46,7 +46,7 @@ type Trace struct {
 // TraceEntry is one thing that happened.
 type TraceEntry struct {
 	At      time.Time      `json:"at"`
-	Kind    string         `json:"kind"` // inbox, failure, replay, job, leg, pack, s3, sign_event, webhook, outbound, risk_event, idv, bg, social, badge, risk_signal, trust_cache
+	Kind    string         `json:"kind"` // inbox, failure, replay, job, leg, pack, s3, sign_event, webhook, outbound, risk_event, idv, bg, social, badge, risk_signal, trust_version, trust_cache
 	Ref     string         `json:"ref"`  // the row, job, object or item
 	Summary string         `json:"summary"`
 	Errors  []string       `json:"errors,omitempty"`
@@ -158,6 +158,7 @@ func (tr *tracer) resolve(ctx context.Context, id string) (string, error) {
 		     or exists (select 1 from social_verification where user_id = $1)
 		     or exists (select 1 from trust_badge where user_id = $1)
 		     or exists (select 1 from trust_risk_signal where user_id = $1)
+		     or exists (select 1 from trust_user where user_id = $1)
 		     or exists (select 1 from risk_event where user_id = $1)
 		     or exists (select 1 from doc_sign_event where actor_user_id = $1)
 		) r order by o limit 1`, id).Scan(&kind)
@@ -574,6 +575,8 @@ func (tr *tracer) user(ctx context.Context, id string) error {
 		{"social", `select soc_id, coalesce(last_checked_at, 'epoch'), format('social %s @%s: verified %s', platform, handle, verified) from social_verification where user_id = $1`},
 		{"badge", `select badge_id, issued_at, format('badge %s issued from %s%s', kind, coalesce(source_id, '-'), coalesce(', expires ' || expires_at, '')) from trust_badge where user_id = $1`},
 		{"risk_signal", `select signal_id, computed_at, format('risk window %s: score %s (disputes %s, refunds %s, cancellations %s, late %s, charge failures %s, bad clicks %s)', "window", score, disputes_opened, refunds_asked, cancellations, late_delivery, charge_failures, bad_clicks) from trust_risk_signal where user_id = $1`},
+		{"badge", `select badge_id || '/revoked', revoked_at, format('badge %s revoked: %s', kind, revoked_reason) from trust_badge where user_id = $1 and revoked_at is not null`},
+		{"trust_version", `select user_id, changed_at, format('trust version %s (PostgreSQL; the cache item must carry it)', version) from trust_user where user_id = $1`},
 		{"risk_event", `select event_id || '/' || user_id, recorded_at, format('risk ledger: %s from event %s (occurred %s)', kind, event_id, occurred_at) from risk_event where user_id = $1`},
 	} {
 		rows, err := db.Query(ctx, s.sql, id)
@@ -611,7 +614,8 @@ func (tr *tracer) user(ctx context.Context, id string) error {
 	if _, err := tr.webhooks(ctx, `subject = $1`, id); err != nil {
 		return err
 	}
-	if _, err := tr.jobs(ctx, `args->'update'->>'user_id' = @user or args->'user_ids' ? @user`, river.NamedArgs{"user": id}); err != nil {
+	if _, err := tr.jobs(ctx, `args->'update'->>'user_id' = @user or args->'user_ids' ? @user or args->>'user_id' = @user
+		or args->'check'->>'user_id' = @user or args->'request'->>'user_id' = @user`, river.NamedArgs{"user": id}); err != nil {
 		return err
 	}
 	if tr.src.DynamoDB != nil {
