@@ -170,7 +170,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	require.NoError(t, st.pool.QueryRow(ctx, `select message_id from inbox where event_id = 'evt_cf_0'`).Scan(&firstMessage))
 
 	// ...then the dependency breaks; upstream delivers evt_cf_0 again, three new charge
-	// failures, two disputes, a valid type this build has no job for, and a poison message.
+	// failures, two disputes, a window request missing its end (schema-invalid), and a poison message.
 	broken.Store(true)
 	st.send(t, cfg.RiskQueue,
 		riskBody("evt_cf_0", events.ChargeFailed, "usr_drill_0"),
@@ -179,11 +179,11 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 		riskBody("evt_cf_3", events.ChargeFailed, "usr_drill_3"),
 		riskBody("evt_dsp_1", events.DisputeOpened, "usr_drill_1"),
 		riskBody("evt_dsp_2", events.DisputeOpened, "usr_drill_2"),
-		`{"id":"evt_win_1","type":"risk.window.recompute","source":"booking","occurred_at":"2026-11-20T12:00:00Z","data":{"user_id":"usr_drill_1","window_start":"2026-08-26","window_end":"2026-11-24"}}`,
+		`{"id":"evt_win_1","type":"risk.window.recompute","source":"booking","occurred_at":"2026-11-20T12:00:00Z","data":{"user_id":"usr_drill_1","window_start":"2026-08-26"}}`,
 		`{"id": "evt_poison", "type": "risk.charge.failed", "data": {`,
 	)
 	eventually(t, 90*time.Second, func() bool { return st.depth(t, riskDLQ) == 6 && st.depth(t, cfg.RiskQueue) == 0 },
-		"4 charge failures, the unhandled event and the poison in the DLQ (dlq %d, queue %d)", st.depth(t, riskDLQ), st.depth(t, cfg.RiskQueue))
+		"4 charge failures, the schema-invalid event and the poison in the DLQ (dlq %d, queue %d)", st.depth(t, riskDLQ), st.depth(t, cfg.RiskQueue))
 	stopConsumer()
 	<-done
 	require.Equal(t, 3, count(`select count(*) from inbox`), "evt_cf_0 and the two disputes")
@@ -213,7 +213,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 		require.NotEmpty(t, m.First, id)
 		require.True(t, strings.HasPrefix(m.Subject, "usr_drill_"), id)
 	}
-	require.Equal(t, "unhandled", byEvent["evt_win_1"].ErrorClass)
+	require.Equal(t, "schema", byEvent["evt_win_1"].ErrorClass, "a window request without its end")
 	require.Equal(t, "malformed", byEvent[""].ErrorClass, "the poison message")
 	require.Equal(t, 6, st.depth(t, riskDLQ), "show leaves every message in place")
 	r = runBin(t, env, "pipelinectl", "dlq", "show", "--queue", riskDLQ, "--limit", "2", "--visibility", "5s")
@@ -284,7 +284,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	require.Equal(t, 3, count(`select count(*) from ops_action_item i join inbox on inbox.message_id = i.new_message_id`),
 		"the three new events were accepted from the replayed copies")
 
-	// The poison and the unhandled event stay in the DLQ.
+	// The poison and the schema-invalid event stay in the DLQ.
 	r = runBin(t, env, "pipelinectl", "dlq", "show", "--queue", cfg.RiskQueue, "--json", "--visibility", "5s")
 	require.Equal(t, 0, r.code, r.stderr)
 	shown = nil
@@ -293,7 +293,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	for _, m := range shown {
 		classes = append(classes, m.ErrorClass)
 	}
-	require.ElementsMatch(t, []string{"malformed", "unhandled"}, classes)
+	require.ElementsMatch(t, []string{"malformed", "schema"}, classes)
 
 	// trace shows an event's failure, replay and processing.
 	r = runBin(t, env, "pipelinectl", "trace", "evt_cf_2")
