@@ -83,11 +83,15 @@ type Consumer struct {
 	metrics  *Metrics
 	log      zerolog.Logger
 	settled  atomic.Int64 // messages committed (new or duplicate) or dead-lettered
+	deleted  atomic.Int64 // committed messages deleted from the queue
 }
 
 // Settled counts the messages this consumer has finished with: committed, found to be
 // duplicates, or dead-lettered.
 func (c *Consumer) Settled() int64 { return c.settled.Load() }
+
+// Deleted counts the committed messages this consumer has deleted from the queue.
+func (c *Consumer) Deleted() int64 { return c.deleted.Load() }
 
 // New returns a consumer; metrics may be shared by several consumers.
 func New(opts Options, client *sqs.Client, pool *pgxpool.Pool, ins Inserter, dispatch Dispatch, m *Metrics, log zerolog.Logger) *Consumer {
@@ -98,103 +102,162 @@ func New(opts Options, client *sqs.Client, pool *pgxpool.Pool, ins Inserter, dis
 
 // Run receives until ctx is cancelled, then finishes the batches in hand and returns.
 // Messages not yet received stay on the queue.
+//
+// It runs one pipeline whose stages overlap SQS and PostgreSQL round trips:
+//
+//   - Concurrency receivers long-poll batches and validate them at once (the JSON Schema
+//     check is CPU work, so it runs beside the commits instead of before each one);
+//     a message that can never succeed is dead-lettered right there;
+//   - committers (two, so one transaction is built while the other waits for its
+//     commit to reach disk) each take every batch waiting, from any receiver, up to
+//     maxPerCommit messages, and commit them in one transaction: one commit (one WAL
+//     flush) and four round trips for up to a hundred events rather than per batch;
+//   - Concurrency deleters remove committed messages, ten per request.
+//
+// Deleting late is safe: a message is only deleted after its commit, and a redelivery
+// before that is a no-op.
 func (c *Consumer) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	for i := 0; i < c.opts.Concurrency; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c.loop(ctx)
-		}()
-	}
-	wg.Wait()
-}
-
-// maxBatchesPerCommit bounds how many received batches one transaction commits.
-const maxBatchesPerCommit = 5
-
-// loop is one pipeline of three stages, so SQS and PostgreSQL round trips overlap:
-// a receiver long-polls the next batch while the processor commits the current one, and
-// a deleter removes committed batches from the queue. Deleting late is safe: a message
-// is only deleted after its commit, and a redelivery before that is a no-op.
-func (c *Consumer) loop(ctx context.Context) {
-	// A short buffer: a prefetched batch waits at most about one commit, far inside its
+	// A short buffer: a received batch waits at most about one commit, far inside its
 	// visibility timeout.
-	batches := make(chan []sqstypes.Message, 2)
-	deletes := make(chan []item, 4)
+	batches := make(chan batch, maxPerCommit/int(c.opts.BatchSize))
+	deletes := make(chan []item, 2*c.opts.Concurrency)
 	var paused atomic.Bool
-	done := make(chan struct{})
 
-	go func() { // receiver
-		defer close(batches)
-		pause := time.Second
-		for ctx.Err() == nil {
-			if paused.Load() {
-				sleep(ctx, 100*time.Millisecond)
-				continue
+	var receivers, committers, deleters sync.WaitGroup
+	for range c.opts.Concurrency {
+		receivers.Go(func() { c.receive(ctx, batches, &paused) })
+		deleters.Go(func() {
+			for good := range deletes {
+				c.deleteAll(context.WithoutCancel(ctx), good)
 			}
-			// The receive is not cancelled by shutdown: a long poll abandoned mid-way can
-			// still be handed messages, which would then sit invisible until their
-			// timeout. Shutdown waits at most WaitTime for it instead.
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.opts.WaitTime+10)*time.Second)
-			out, err := c.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
-				QueueUrl:                    aws.String(c.opts.QueueURL),
-				MaxNumberOfMessages:         c.opts.BatchSize,
-				WaitTimeSeconds:             c.opts.WaitTime,
-				MessageAttributeNames:       []string{"All"},
-				MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-			})
-			cancel()
-			if err != nil {
-				c.log.Warn().Err(err).Dur("retry_in", pause).Msg("receive failed")
-				sleep(ctx, pause)
-				pause = min(pause*2, 30*time.Second)
-				continue
-			}
-			pause = time.Second
-			if len(out.Messages) > 0 {
-				batches <- out.Messages // received messages are always handled, even during shutdown
-			}
-		}
-	}()
-	go func() { // deleter
-		defer close(done)
-		for good := range deletes {
-			c.deleteAll(context.WithoutCancel(ctx), good)
-		}
-	}()
-
-	c.process(ctx, batches, deletes, &paused)
+		})
+	}
+	for range committersPerConsumer {
+		committers.Go(func() { c.commitLoop(ctx, batches, deletes, &paused) })
+	}
+	receivers.Wait()
+	close(batches)
+	committers.Wait()
 	close(deletes)
-	<-done
+	deleters.Wait()
 }
 
-// process commits batches until the receiver closes the channel.
-func (c *Consumer) process(ctx context.Context, batches <-chan []sqstypes.Message, deletes chan<- []item, paused *atomic.Bool) {
-	for msgs := range batches {
-		// Whatever the receiver fetched meanwhile joins this transaction: one commit
-		// (one fsync) for up to maxBatchesPerCommit batches, instead of one per batch.
+const (
+	// maxPerCommit bounds the messages one transaction commits: ten received batches.
+	maxPerCommit = 100
+	// committersPerConsumer is how many transactions a consumer has in flight.
+	committersPerConsumer = 2
+)
+
+// batch is one receive's valid messages, decoded, with their jobs.
+type batch struct {
+	items    []item
+	received time.Time
+}
+
+type item struct {
+	msg  sqstypes.Message
+	env  events.Envelope
+	jobs []river.InsertManyParams
+}
+
+// receive long-polls until ctx is cancelled, validates what it gets and hands the valid
+// messages to the committers.
+func (c *Consumer) receive(ctx context.Context, batches chan<- batch, paused *atomic.Bool) {
+	pause := time.Second
+	for ctx.Err() == nil {
+		if paused.Load() {
+			sleep(ctx, 100*time.Millisecond)
+			continue
+		}
+		// The receive is not cancelled by shutdown: a long poll abandoned mid-way can
+		// still be handed messages, which would then sit invisible until their
+		// timeout. Shutdown waits at most WaitTime for it instead.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(c.opts.WaitTime+10)*time.Second)
+		out, err := c.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(c.opts.QueueURL),
+			MaxNumberOfMessages:         c.opts.BatchSize,
+			WaitTimeSeconds:             c.opts.WaitTime,
+			MessageAttributeNames:       []string{"All"},
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+		})
+		cancel()
+		if err != nil {
+			c.log.Warn().Err(err).Dur("retry_in", pause).Msg("receive failed")
+			sleep(ctx, pause)
+			pause = min(pause*2, 30*time.Second)
+			continue
+		}
+		pause = time.Second
+		if len(out.Messages) == 0 {
+			continue
+		}
+		// Received messages are always handled, even during shutdown.
+		if b := c.validate(context.WithoutCancel(ctx), out.Messages); len(b.items) > 0 {
+			batches <- b
+		}
+	}
+}
+
+// validate decodes a received batch and finds each message's jobs. A message that can
+// never succeed is dead-lettered, one whose jobs cannot be built is released for a
+// retry; the rest is returned for commit.
+func (c *Consumer) validate(ctx context.Context, msgs []sqstypes.Message) batch {
+	ctx, cancel := context.WithTimeout(ctx, c.opts.BatchBudget)
+	defer cancel()
+	c.metrics.count(c.opts.Queue, "received", len(msgs))
+	b := batch{received: time.Now(), items: make([]item, 0, len(msgs))}
+	for _, m := range msgs {
+		env, err := events.Decode([]byte(aws.ToString(m.Body)))
+		var jobs []river.InsertManyParams
+		if err == nil {
+			jobs, err = c.dispatch(env)
+		}
+		if ie, ok := events.IsInvalid(err); ok {
+			c.deadLetter(ctx, m, env, ie)
+			continue
+		}
+		if err != nil {
+			c.release(ctx, m, env, "internal", err)
+			continue
+		}
+		b.items = append(b.items, item{msg: m, env: env, jobs: jobs})
+	}
+	return b
+}
+
+// commitLoop commits what the receivers hand over until they are done. Whatever is
+// waiting joins the transaction, from any receiver: the busier the queue, the larger
+// and fewer the commits.
+func (c *Consumer) commitLoop(ctx context.Context, batches <-chan batch, deletes chan<- []item, paused *atomic.Bool) {
+	for first := range batches {
+		good, oldest := first.items, first.received
 	more:
-		for len(msgs) < maxBatchesPerCommit*int(c.opts.BatchSize) {
+		for len(good) < maxPerCommit {
 			select {
 			case next, ok := <-batches:
 				if !ok {
 					break more
 				}
-				msgs = append(msgs, next...)
+				good = append(good, next.items...)
+				if next.received.Before(oldest) {
+					oldest = next.received
+				}
 			default:
 				break more
 			}
 		}
-		good, err := c.handle(context.WithoutCancel(ctx), msgs)
-		if err != nil {
+		if err := c.handle(context.WithoutCancel(ctx), good, oldest); err != nil {
 			paused.Store(true)
 			c.waitForDatabase(ctx)
 			paused.Store(false)
 			continue
 		}
-		if len(good) > 0 {
-			deletes <- good
+		// Ten per delete request, spread over the deleters.
+		for len(good) > 0 {
+			n := min(10, len(good))
+			deletes <- good[:n]
+			good = good[n:]
 		}
 	}
 }
@@ -217,47 +280,17 @@ func (c *Consumer) waitForDatabase(ctx context.Context) {
 	}
 }
 
-type item struct {
-	msg  sqstypes.Message
-	env  events.Envelope
-	jobs []river.InsertManyParams
-}
-
-// handle commits a batch's valid events, dead-letters the invalid ones and releases the
-// rest; it returns the committed messages, which the caller deletes.
-func (c *Consumer) handle(ctx context.Context, msgs []sqstypes.Message) ([]item, error) {
+// handle commits validated messages; on a failure it releases them all for a retry
+// with backoff and returns the error.
+func (c *Consumer) handle(ctx context.Context, good []item, received time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.BatchBudget)
 	defer cancel()
-	start := time.Now()
-	c.metrics.count(c.opts.Queue, "received", len(msgs))
-
-	var good []item
-	for _, m := range msgs {
-		env, err := events.Decode([]byte(aws.ToString(m.Body)))
-		var jobs []river.InsertManyParams
-		if err == nil {
-			jobs, err = c.dispatch(env)
-		}
-		if ie, ok := events.IsInvalid(err); ok {
-			c.deadLetter(ctx, m, env, ie)
-			continue
-		}
-		if err != nil {
-			c.release(ctx, m, env, "internal", err)
-			continue
-		}
-		good = append(good, item{msg: m, env: env, jobs: jobs})
-	}
-	if len(good) == 0 {
-		return nil, nil
-	}
-
 	dups, err := c.commit(ctx, good)
 	if err != nil {
 		for _, it := range good {
 			c.release(ctx, it.msg, it.env, "transient", err)
 		}
-		return nil, err
+		return err
 	}
 	now := time.Now()
 	for _, it := range good {
@@ -266,12 +299,12 @@ func (c *Consumer) handle(ctx context.Context, msgs []sqstypes.Message) ([]item,
 	c.metrics.count(c.opts.Queue, "processed", len(good)-dups)
 	c.metrics.count(c.opts.Queue, "duplicate", dups)
 	c.settled.Add(int64(len(good)))
-	c.metrics.latency.WithLabelValues(c.opts.Queue).Observe(time.Since(start).Seconds())
-	return good, nil
+	c.metrics.latency.WithLabelValues(c.opts.Queue).Observe(now.Sub(received).Seconds())
+	return nil
 }
 
-// commit records the batch in the inbox and inserts the jobs of the events that are new,
-// in one transaction. It returns how many messages were duplicates.
+// commit records the messages' events in the inbox and inserts the jobs of the events
+// that are new, in one transaction. It returns how many messages were duplicates.
 func (c *Consumer) commit(ctx context.Context, good []item) (int, error) {
 	entries := make([]store.InboxEntry, len(good))
 	for i, it := range good {
@@ -327,6 +360,7 @@ func (c *Consumer) deleteAll(ctx context.Context, good []item) {
 			c.log.Warn().Err(err).Int("messages", len(chunk)).Msg("delete after commit failed; redelivery will be a no-op")
 			continue
 		}
+		c.deleted.Add(int64(len(out.Successful)))
 		for _, f := range out.Failed {
 			c.log.Warn().Str("entry", aws.ToString(f.Id)).Str("code", aws.ToString(f.Code)).Msg("delete after commit failed; redelivery will be a no-op")
 		}
