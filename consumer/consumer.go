@@ -107,9 +107,10 @@ func New(opts Options, client *sqs.Client, pool *pgxpool.Pool, ins Inserter, dis
 //
 // It runs one pipeline whose stages overlap SQS and PostgreSQL round trips:
 //
-//   - Concurrency receivers long-poll batches and validate them at once (the JSON Schema
-//     check is CPU work, so it runs beside the commits instead of before each one);
-//     a message that can never succeed is dead-lettered right there;
+//   - Concurrency receivers long-poll batches, each with a validator beside it: the
+//     JSON Schema check is CPU work, so it runs while the next receive and the
+//     commits wait on the network instead of before them; a message that can never
+//     succeed is dead-lettered right there;
 //   - two committers take turns: the one whose turn it is takes every batch waiting,
 //     from any receiver, up to maxPerCommit messages, and writes them in one
 //     transaction; it hands the turn over when it sends COMMIT, so the other builds
@@ -131,7 +132,19 @@ func (c *Consumer) Run(ctx context.Context) {
 	var receivers, committers, deleters sync.WaitGroup
 	var turn sync.Mutex // held by the committer gathering and writing a transaction
 	for range c.opts.Concurrency {
-		receivers.Go(func() { c.receive(ctx, batches, &paused) })
+		received := make(chan []sqstypes.Message, 1)
+		receivers.Go(func() {
+			defer close(received)
+			c.receive(ctx, received, &paused)
+		})
+		receivers.Go(func() {
+			// Received messages are always handled, even during shutdown.
+			for msgs := range received {
+				if b := c.validate(context.WithoutCancel(ctx), msgs); len(b.items) > 0 {
+					batches <- b
+				}
+			}
+		})
 		deleters.Go(func() {
 			for good := range deletes {
 				c.deleteAll(context.WithoutCancel(ctx), good)
@@ -168,9 +181,8 @@ type item struct {
 	jobs []river.InsertManyParams
 }
 
-// receive long-polls until ctx is cancelled, validates what it gets and hands the valid
-// messages to the committers.
-func (c *Consumer) receive(ctx context.Context, batches chan<- batch, paused *atomic.Bool) {
+// receive long-polls until ctx is cancelled and hands what it gets to its validator.
+func (c *Consumer) receive(ctx context.Context, received chan<- []sqstypes.Message, paused *atomic.Bool) {
 	pause := time.Second
 	for ctx.Err() == nil {
 		if paused.Load() {
@@ -196,12 +208,8 @@ func (c *Consumer) receive(ctx context.Context, batches chan<- batch, paused *at
 			continue
 		}
 		pause = time.Second
-		if len(out.Messages) == 0 {
-			continue
-		}
-		// Received messages are always handled, even during shutdown.
-		if b := c.validate(context.WithoutCancel(ctx), out.Messages); len(b.items) > 0 {
-			batches <- b
+		if len(out.Messages) > 0 {
+			received <- out.Messages
 		}
 	}
 }
