@@ -4,8 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,10 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
 	"trustdocs/consumer"
+	"trustdocs/events"
 	"trustdocs/infra"
+	"trustdocs/store"
 	"trustdocs/workers"
 )
 
@@ -175,4 +180,107 @@ func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
+}
+
+// BenchmarkCommitPath measures the consumer's transaction alone, on one connection:
+// inbox rows for n events, their River jobs, commit. It reports events/s and the CPU the
+// PostgreSQL backend spent per event (read from /proc, so only when the server runs on
+// this machine, as in the local stack): what the consumer costs the database, by
+// transaction size and by River insert (COPY or INSERT ... RETURNING).
+//
+//	go test -run '^$' -bench CommitPath -benchtime 4000x ./consumer/
+func BenchmarkCommitPath(b *testing.B) {
+	for _, insert := range []string{"copy", "returning"} {
+		for _, n := range []int{20, 50, 100, 200} {
+			b.Run(fmt.Sprintf("insert=%s/events=%d", insert, n), func(b *testing.B) { benchCommitPath(b, insert, n) })
+		}
+	}
+}
+
+func benchCommitPath(b *testing.B, insert string, n int) {
+	t := &testing.T{}
+	bb := setup(t)
+	if t.Failed() {
+		b.Fatal("setup failed: is the local stack up? (make up)")
+	}
+	ctx := context.Background()
+	conn, err := bb.pool.Acquire(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Release()
+	var pid int
+	if err := conn.QueryRow(ctx, "select pg_backend_pid()").Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	seq := 0
+	commit := func() {
+		entries := make([]store.InboxEntry, n)
+		var params []river.InsertManyParams
+		for i := range entries {
+			seq++
+			env, err := events.Decode([]byte(riskEvent(fmt.Sprintf("evt_commit_%d", seq), "usr_"+strconv.Itoa(seq%50))))
+			if err != nil {
+				b.Fatal(err)
+			}
+			jobs, err := workers.JobsFor(env)
+			if err != nil {
+				b.Fatal(err)
+			}
+			params = append(params, jobs...)
+			entries[i] = store.InboxEntry{EventID: env.ID, Type: env.Type, Source: env.Source, Queue: "bench", MessageID: strconv.Itoa(seq), OccurredAt: env.OccurredAt}
+		}
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := store.InsertInboxTx(ctx, tx, entries); err != nil {
+			b.Fatal(err)
+		}
+		if insert == "copy" {
+			_, err = bb.river.InsertManyFastTx(ctx, tx, params)
+		} else {
+			_, err = bb.river.InsertManyTx(ctx, tx, params)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	commit() // prepares the statements
+	// b.N counts events; each transaction carries n of them.
+	rounds := max(1, b.N/n)
+	cpu0, cpuOK := backendCPU(pid)
+	b.ResetTimer()
+	for range rounds {
+		commit()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(rounds*n)/b.Elapsed().Seconds(), "events/s")
+	if cpu1, ok := backendCPU(pid); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(rounds*n), "pg_cpu_µs/event")
+	}
+}
+
+// backendCPU reads a local process's user + system CPU time from /proc (clock ticks of
+// 10 ms, Linux's usual USER_HZ).
+func backendCPU(pid int) (time.Duration, bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	s := string(raw)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }

@@ -270,11 +270,15 @@ func (c *Consumer) commitLoop(ctx context.Context, batches <-chan batch, deletes
 		}
 		endTurn := sync.OnceFunc(turn.Unlock)
 		err := c.handle(context.WithoutCancel(ctx), good, oldest, endTurn)
-		endTurn() // if the transaction failed before its commit
 		if err != nil {
+			// Holding the turn (unless the failure was the commit itself), so the other
+			// committer does not fail the batches waiting one after the other.
 			paused.Store(true)
 			c.waitForDatabase(ctx)
 			paused.Store(false)
+		}
+		endTurn()
+		if err != nil {
 			continue
 		}
 		// Ten per delete request, spread over the deleters.
