@@ -188,7 +188,7 @@ func median(ds []time.Duration) time.Duration {
 // this machine, as in the local stack): what the consumer costs the database, by
 // transaction size and by River insert (COPY or INSERT ... RETURNING).
 //
-//	go test -run '^$' -bench CommitPath -benchtime 4000x ./consumer/
+//	go test -run '^$' -bench CommitPath -benchtime 20000x ./consumer/
 func BenchmarkCommitPath(b *testing.B) {
 	for _, insert := range []string{"copy", "returning"} {
 		for _, n := range []int{20, 50, 100, 200} {
