@@ -45,7 +45,7 @@ func BenchmarkConsumerVsBareLoop(b *testing.B) {
 // benchMessages is the size of a round. Rounds of 3,000 take about half a second on
 // each side; at 1,000 the consumer's pipeline filling and emptying (the first
 // transaction waits for the first receive, the last deletes wait for the last commit)
-// weighs about a tenth of a round, which a throughput figure should not count.
+// weighs noticeably in the round, which a throughput figure should not count.
 var benchMessages = flag.Int("bench.messages", 3000, "messages per round in BenchmarkConsumerVsBareLoop")
 
 func benchConsumerVsBare(b *testing.B, loops int) {

@@ -123,8 +123,8 @@ func New(opts Options, client *sqs.Client, pool *pgxpool.Pool, ins Inserter, dis
 // Deleting late is safe: a message is only deleted after its commit, and a redelivery
 // before that is a no-op.
 func (c *Consumer) Run(ctx context.Context) {
-	// A short buffer: a received batch waits at most about one commit, far inside its
-	// visibility timeout.
+	// Room for one transaction's worth of batches: a received batch waits at most about
+	// two commits, far inside its visibility timeout.
 	batches := make(chan batch, maxPerCommit/int(c.opts.BatchSize))
 	deletes := make(chan []item, 2*c.opts.Concurrency)
 	var paused atomic.Bool
