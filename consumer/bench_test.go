@@ -2,42 +2,54 @@ package consumer_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"net/http"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
 	"trustdocs/consumer"
+	"trustdocs/events"
 	"trustdocs/infra"
+	"trustdocs/store"
 	"trustdocs/workers"
 )
 
 // BenchmarkConsumerVsBareLoop measures, in one run on the same queue, the consumer
 // (validate, inbox + River jobs in one transaction, delete) against the least any
 // consumer must do: a bare ReceiveMessage + DeleteMessageBatch loop, with the same
-// number of loops. Each iteration moves perRound messages through each, alternating.
-// The ratio compares the median rounds (target: at least 0.8): the emulator now and then
-// loses a receive response, which hides its messages for the visibility timeout and
-// would make a mean measure the emulator rather than the code.
+// number of receive loops (the consumer's Concurrency). Each iteration moves
+// -bench.messages messages through each, alternating. A round ends when its last
+// message is deleted, on both sides. The ratio compares the median rounds (target: at
+// least 0.8): the emulator now and then loses a receive response, which hides its
+// messages for the visibility timeout and would make a mean measure the emulator
+// rather than the code.
 //
 //	go test -run '^$' -bench ConsumerVsBare -benchtime 10x ./consumer/
 func BenchmarkConsumerVsBareLoop(b *testing.B) {
-	for _, loops := range []int{1, 2} {
+	for _, loops := range []int{1, 2, 4} {
 		b.Run(fmt.Sprintf("loops=%d", loops), func(b *testing.B) { benchConsumerVsBare(b, loops) })
 	}
 }
 
+// benchMessages is the size of a round. Rounds of 3,000 take about half a second on
+// each side; at 1,000 the consumer's pipeline filling and emptying (the first
+// transaction waits for the first receive, the last deletes wait for the last commit)
+// weighs noticeably in the round, which a throughput figure should not count.
+var benchMessages = flag.Int("bench.messages", 3000, "messages per round in BenchmarkConsumerVsBareLoop")
+
 func benchConsumerVsBare(b *testing.B, loops int) {
-	const perRound = 1000
+	perRound := *benchMessages
 	t := &testing.T{}
 	bb := setup(t)
 	if t.Failed() {
@@ -48,15 +60,17 @@ func benchConsumerVsBare(b *testing.B, loops int) {
 		Attributes: map[string]string{"VisibilityTimeout": "2"}}); err != nil {
 		b.Fatal(err)
 	}
-	// The consumer gets its own SDK client, as it would in its own process.
-	own, err := infra.NewAWS(ctx, bb.cfg, zerolog.Nop())
-	if err != nil {
-		b.Fatal(err)
+	// Each side gets its own SDK client, built the same way as the worker's (the SDK's
+	// default HTTP transport, keep-alive on), as it would in its own process. Retries are
+	// logged by the SDK as they happen, so a lost response shows in the output.
+	client := func() *sqs.Client {
+		own, err := infra.NewAWS(ctx, bb.cfg, zerolog.Nop())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return sqs.New(own.SQS.Options(), func(o *sqs.Options) { o.ClientLogMode = aws.LogRetries })
 	}
-	ownSQS := sqs.New(own.SQS.Options(), func(o *sqs.Options) {
-		o.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) { tr.DisableKeepAlives = true })
-		o.ClientLogMode = aws.LogRetries
-	})
+	bareSQS, ownSQS := client(), client()
 	c := consumer.New(consumer.Options{Queue: bb.cfg.RiskQueue, QueueURL: bb.url, DLQURL: bb.dlq, WaitTime: 1, Concurrency: loops},
 		ownSQS, bb.pool, bb.river, workers.JobsFor, consumer.NewMetrics(nil), zerolog.Nop())
 
@@ -85,7 +99,7 @@ func benchConsumerVsBare(b *testing.B, loops int) {
 					if done {
 						return
 					}
-					out, err := bb.aws.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(bb.url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+					out, err := bareSQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(bb.url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
 						MessageAttributeNames: []string{"All"}, MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll}})
 					if err != nil {
 						b.Error(err)
@@ -96,7 +110,7 @@ func benchConsumerVsBare(b *testing.B, loops int) {
 						entries[j] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(j)), ReceiptHandle: m.ReceiptHandle}
 					}
 					if len(entries) > 0 {
-						if _, err := bb.aws.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(bb.url), Entries: entries}); err != nil {
+						if _, err := bareSQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(bb.url), Entries: entries}); err != nil {
 							b.Error(err)
 							return
 						}
@@ -114,11 +128,12 @@ func benchConsumerVsBare(b *testing.B, loops int) {
 	}
 	var stopOurs func()
 	ours := func() {
-		before := c.Settled()
+		before := c.Deleted()
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { c.Run(runCtx); close(done) }()
-		for c.Settled() < before+perRound {
+		// The round ends when every message is committed and deleted, as in the bare loop.
+		for c.Deleted() < before+int64(perRound) {
 			time.Sleep(time.Millisecond)
 		}
 		// Stopping waits out the last long poll: not part of the throughput.
@@ -156,8 +171,8 @@ func benchConsumerVsBare(b *testing.B, loops int) {
 		b.Fatal("a step failed")
 	}
 	mb, mo := median(bareRounds), median(ourRounds)
-	b.ReportMetric(perRound/mb.Seconds(), "bare_msgs/s")
-	b.ReportMetric(perRound/mo.Seconds(), "consumer_msgs/s")
+	b.ReportMetric(float64(perRound)/mb.Seconds(), "bare_msgs/s")
+	b.ReportMetric(float64(perRound)/mo.Seconds(), "consumer_msgs/s")
 	b.ReportMetric(mb.Seconds()/mo.Seconds(), "ratio")
 }
 
@@ -165,4 +180,107 @@ func median(ds []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), ds...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
+}
+
+// BenchmarkCommitPath measures the consumer's transaction alone, on one connection:
+// inbox rows for n events, their River jobs, commit. It reports events/s and the CPU the
+// PostgreSQL backend spent per event (read from /proc, so only when the server runs on
+// this machine, as in the local stack): what the consumer costs the database, by
+// transaction size and by River insert (COPY or INSERT ... RETURNING).
+//
+//	go test -run '^$' -bench CommitPath -benchtime 20000x ./consumer/
+func BenchmarkCommitPath(b *testing.B) {
+	for _, insert := range []string{"copy", "returning"} {
+		for _, n := range []int{20, 50, 100, 200} {
+			b.Run(fmt.Sprintf("insert=%s/events=%d", insert, n), func(b *testing.B) { benchCommitPath(b, insert, n) })
+		}
+	}
+}
+
+func benchCommitPath(b *testing.B, insert string, n int) {
+	t := &testing.T{}
+	bb := setup(t)
+	if t.Failed() {
+		b.Fatal("setup failed: is the local stack up? (make up)")
+	}
+	ctx := context.Background()
+	conn, err := bb.pool.Acquire(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Release()
+	var pid int
+	if err := conn.QueryRow(ctx, "select pg_backend_pid()").Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	seq := 0
+	commit := func() {
+		entries := make([]store.InboxEntry, n)
+		var params []river.InsertManyParams
+		for i := range entries {
+			seq++
+			env, err := events.Decode([]byte(riskEvent(fmt.Sprintf("evt_commit_%d", seq), "usr_"+strconv.Itoa(seq%50))))
+			if err != nil {
+				b.Fatal(err)
+			}
+			jobs, err := workers.JobsFor(env)
+			if err != nil {
+				b.Fatal(err)
+			}
+			params = append(params, jobs...)
+			entries[i] = store.InboxEntry{EventID: env.ID, Type: env.Type, Source: env.Source, Queue: "bench", MessageID: strconv.Itoa(seq), OccurredAt: env.OccurredAt}
+		}
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := store.InsertInboxTx(ctx, tx, entries); err != nil {
+			b.Fatal(err)
+		}
+		if insert == "copy" {
+			_, err = bb.river.InsertManyFastTx(ctx, tx, params)
+		} else {
+			_, err = bb.river.InsertManyTx(ctx, tx, params)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+	commit() // prepares the statements
+	// b.N counts events; each transaction carries n of them.
+	rounds := max(1, b.N/n)
+	cpu0, cpuOK := backendCPU(pid)
+	b.ResetTimer()
+	for range rounds {
+		commit()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(rounds*n)/b.Elapsed().Seconds(), "events/s")
+	if cpu1, ok := backendCPU(pid); ok && cpuOK {
+		b.ReportMetric(float64((cpu1-cpu0).Microseconds())/float64(rounds*n), "pg_cpu_µs/event")
+	}
+}
+
+// backendCPU reads a local process's user + system CPU time from /proc (clock ticks of
+// 10 ms, Linux's usual USER_HZ).
+func backendCPU(pid int) (time.Duration, bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	s := string(raw)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, true
 }
