@@ -218,6 +218,20 @@ func TestDatabaseOutageLosesNothingAndDeadLettersNothing(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(viaProxy.Close)
 
+	// What this test proves is that the consumer itself dead-letters nothing while the
+	// database is away. The emulator now and then loses a receive response (the SDK
+	// retries), which SQS counts as a receive; with the suite's maxReceiveCount of 2 the
+	// redrive policy could then move a message on its own. Give this queue room.
+	attrs, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(b.url),
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameRedrivePolicy}})
+	require.NoError(t, err)
+	policy := strings.Replace(attrs.Attributes["RedrivePolicy"], `"maxReceiveCount":2`, `"maxReceiveCount":10`, 1)
+	policy = strings.Replace(policy, `"maxReceiveCount":"2"`, `"maxReceiveCount":"10"`, 1)
+	require.NotEqual(t, attrs.Attributes["RedrivePolicy"], policy, "redrive policy %s", attrs.Attributes["RedrivePolicy"])
+	_, err = b.aws.SQS.SetQueueAttributes(b.ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(b.url),
+		Attributes: map[string]string{"RedrivePolicy": policy}})
+	require.NoError(t, err)
+
 	const n = 30
 	var bodies []string
 	for i := 0; i < n; i++ {
