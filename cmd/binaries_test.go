@@ -179,7 +179,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"pipelinectl", "migrate", "--help"}, {"pipelinectl", "bootstrap", "--help"}, {"pipelinectl", "check", "--help"},
 		{"pipelinectl", "publish", "--help"}, {"pipelinectl", "content", "publish", "--help"},
 		{"pipelinectl", "doc", "verify", "--help"}, {"pipelinectl", "doc", "legal-hold", "--help"},
-		{"pipelinectl", "sandbox", "sign", "--help"}, {"pipelinectl", "cache", "reconcile", "--help"}, {"pipelinectl", "cache", "show", "--help"},
+		{"pipelinectl", "sandbox", "sign", "--help"}, {"pipelinectl", "cache", "reconcile", "--help"}, {"pipelinectl", "cache", "show", "--help"}, {"pipelinectl", "sandbox", "verify", "--help"},
 		{"pipelinectl", "dlq", "--help"}, {"pipelinectl", "dlq", "list", "--help"}, {"pipelinectl", "dlq", "show", "--help"},
 		{"pipelinectl", "dlq", "replay", "--help"}, {"pipelinectl", "dlq", "purge", "--help"},
 		{"pipelinectl", "jobs", "list", "--help"}, {"pipelinectl", "jobs", "retry", "--help"}, {"pipelinectl", "trace", "--help"},

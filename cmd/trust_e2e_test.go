@@ -39,7 +39,8 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 	cfg, clients := st.cfg, st.clients
 	receiverAddr := freeAddr(t)
 	secret := "persona-key-" + testkit.Suffix()
-	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RECEIVER_ADDR="+receiverAddr, "WEBHOOK_SECRET_PERSONA="+secret)
+	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RECEIVER_ADDR="+receiverAddr, "WEBHOOK_SECRET_PERSONA="+secret,
+		"WEBHOOK_SECRET_CHECKR=checkr-key-"+testkit.Suffix())
 	logs := map[string]*bytes.Buffer{}
 	for _, name := range []string{"worker", "receiver"} {
 		cmd := exec.Command(filepath.Join(binDir, name))
@@ -142,6 +143,22 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	require.Contains(t, r.stdout, "differed 0", "nothing left to repair")
 	require.Contains(t, r.stdout, "repaired 0")
+
+	// A background check is requested; the sandbox providers pass it (signed Persona and
+	// Checkr webhooks through the receiver): trusted_pro reaches the cache.
+	publish("evt_bgreq_e2e", events.BackgroundCheckAsked, events.BackgroundCheckRequest{UserID: user, Provider: "checkr",
+		CandidateID: "cand_e2e", Package: "basic_us"})
+	eventually(t, 60*time.Second, func() bool {
+		return st.count(t, `select count(*) from bg_candidate where candidate_id = 'cand_e2e'`) == 1
+	}, "the background check request\nworker log:\n%s", logs["worker"])
+	r = runBin(t, env, "pipelinectl", "sandbox", "verify", user)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	require.Contains(t, r.stdout, "clear for candidate cand_e2e")
+	eventually(t, 60*time.Second, func() bool {
+		it, found := item()
+		return found && it.TrustedPro
+	}, "trusted_pro in the cache\nworker log:\n%s\nreceiver log:\n%s", logs["worker"], logs["receiver"])
+	require.Equal(t, "clear", st.text(t, `select status from bg_status where provider_ref = 'cand_e2e'`))
 }
 
 func mustJSON(t *testing.T, v any) json.RawMessage {

@@ -39,6 +39,12 @@ start() {
   # its own key once (never in the repo) and gives it to the receiver and pipelinectl.
   [ -s "$DEMO/docusign.key" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DEMO/docusign.key")
   export WEBHOOK_SECRET_DOCUSIGN=${WEBHOOK_SECRET_DOCUSIGN:-$(cat "$DEMO/docusign.key")}
+  # Likewise for the sandbox identity (Persona) and background-check (Checkr) providers.
+  for p in persona checkr; do
+    [ -s "$DEMO/$p.key" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DEMO/$p.key")
+  done
+  export WEBHOOK_SECRET_PERSONA=${WEBHOOK_SECRET_PERSONA:-$(cat "$DEMO/persona.key")}
+  export WEBHOOK_SECRET_CHECKR=${WEBHOOK_SECRET_CHECKR:-$(cat "$DEMO/checkr.key")}
   export WORKER_ADDR=${WORKER_ADDR:-127.0.0.1:9091} RECEIVER_ADDR=${RECEIVER_ADDR:-127.0.0.1:8080}
   echo "== migrate"
   bin/pipelinectl migrate
@@ -114,6 +120,12 @@ select user_id, "window", disputes_opened as disputes, refunds_asked as refunds,
 \echo dead letters with their reason (message_failure)
 select event_type, error_class, error_text from message_failure order by last_failed_at desc limit 10;
 SQL
+  echo "== the sandbox identity and background-check providers pass usr_t_2002 (webhooks through the receiver)"
+  bin/pipelinectl sandbox verify usr_t_2002 || true
+  for _ in $(seq 100); do
+    bin/pipelinectl cache show usr_t_2002 2>/dev/null | grep -q '"trusted_pro": true' && break
+    sleep 0.2
+  done
   echo "== the trust cache item of usr_t_2002 in DynamoDB (pipelinectl cache show)"
   bin/pipelinectl cache show usr_t_2002 || true
   echo "consumer metrics:"

@@ -15,7 +15,7 @@ import (
 )
 
 func sandboxCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "sandbox", Short: "Drive the built-in sandbox e-sign provider (demo and development)"}
+	cmd := &cobra.Command{Use: "sandbox", Short: "Play the e-sign, identity and background-check providers (demo and development)"}
 	var receiver string
 	sign := &cobra.Command{
 		Use:   "sign PACK_ID",
@@ -107,6 +107,6 @@ pack signed, exactly as with the real provider.`,
 		},
 	}
 	sign.Flags().StringVar(&receiver, "receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
-	cmd.AddCommand(sign)
+	cmd.AddCommand(sign, sandboxVerifyCmd())
 	return cmd
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+)
+
+// sandboxVerifyCmd plays the identity and background-check providers for one user:
+// a Persona inquiry approved with an adult's verified age, then (if a background check
+// was requested for the user) a Checkr report completed clear, each signed by that
+// provider's own scheme and posted to the receiver.
+func sandboxVerifyCmd() *cobra.Command {
+	var receiver string
+	cmd := &cobra.Command{
+		Use:   "verify USER_ID",
+		Short: "Have the user pass identity verification (Persona) and, if requested, a background check (Checkr)",
+		Long: `verify posts, signed with the first WEBHOOK_SECRET_PERSONA, a Persona inquiry.approved
+webhook whose reference-id is USER_ID and whose verification carries an adult's date of
+birth (which the pipeline turns into age_verified and drops). If a background check was
+requested for the user (trust.background_check.requested), it then posts a Checkr
+report.completed with result clear for that candidate, signed with the first
+WEBHOOK_SECRET_CHECKR. The pipeline issues id_verified and trusted_pro and refreshes the
+user's trust_cache item, exactly as with the real providers.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			user := args[0]
+			d, closeDeps, err := open(cmd, needDB)
+			if err != nil {
+				return err
+			}
+			defer closeDeps()
+			persona := d.cfg.WebhookSecrets["persona"]
+			if len(persona) == 0 {
+				return errors.New("WEBHOOK_SECRET_PERSONA is not set: the receiver would refuse unsigned webhooks")
+			}
+			if receiver == "" {
+				receiver = "http://" + d.cfg.ReceiverAddr
+			}
+			now := time.Now().UTC()
+			stamp := fmt.Sprint(now.UnixNano())
+			post := func(provider string, body []byte, header, value string) error {
+				req, _ := http.NewRequestWithContext(cmd.Context(), http.MethodPost, receiver+"/webhooks/"+provider, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(header, value)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return fmt.Errorf("receiver at %s: %w", receiver, err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					return fmt.Errorf("receiver answered %s to the %s webhook", resp.Status, provider)
+				}
+				return nil
+			}
+
+			body := []byte(fmt.Sprintf(`{"data":{"type":"event","id":"evt_sbx_%s","attributes":{"name":"inquiry.approved","created-at":%q,
+"payload":{"data":{"type":"inquiry","id":"inq_sbx_%s","attributes":{"status":"approved","reference-id":%q}},
+"included":[{"type":"verification/government-id","attributes":{"status":"passed","birthdate":"1990-01-02",
+"checks":[{"name":"id_expired_detection","status":"passed","reasons":[]},{"name":"id_age_inconsistency_detection","status":"passed","reasons":[]}]}},
+{"type":"verification/selfie","attributes":{"status":"passed","checks":[{"name":"selfie_id_comparison","status":"passed","reasons":[]}]}}]}}}}`,
+				stamp, now.Format(time.RFC3339Nano), stamp, user))
+			t := fmt.Sprint(now.Unix())
+			if err := post("persona", body, "Persona-Signature", "t="+t+",v1="+hexMAC(persona[0], t+"."+string(body))); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "persona  inquiry.approved   %s (inq_sbx_%s)\n", user, stamp)
+
+			var candidate string
+			err = d.pool.QueryRow(cmd.Context(), `select candidate_id from bg_candidate where user_id = $1 and provider = 'checkr'
+				order by requested_at desc limit 1`, user).Scan(&candidate)
+			if errors.Is(err, pgx.ErrNoRows) {
+				fmt.Fprintf(cmd.OutOrStdout(), "checkr   no background check requested for %s: skipped\n", user)
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			checkr := d.cfg.WebhookSecrets["checkr"]
+			if len(checkr) == 0 {
+				return errors.New("WEBHOOK_SECRET_CHECKR is not set: the receiver would refuse unsigned webhooks")
+			}
+			body = []byte(fmt.Sprintf(`{"id":"evt_sbx_%s","object":"event","type":"report.completed","created_at":%q,
+"data":{"object":{"id":"rep_sbx_%s","object":"report","status":"complete","result":"clear","candidate_id":%q}}}`,
+				stamp, now.Add(time.Second).Format(time.RFC3339), stamp, candidate))
+			if err := post("checkr", body, "X-Checkr-Signature", hexMAC(checkr[0], string(body))); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "checkr   report.completed   clear for candidate %s\n", candidate)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&receiver, "receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
+	return cmd
+}
+
+func hexMAC(secret, msg string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(msg))
+	return hex.EncodeToString(m.Sum(nil))
+}
