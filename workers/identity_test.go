@@ -36,6 +36,10 @@ func TestIdentityWebhooksKeepNoPIIAndNeverMoveBack(t *testing.T) {
 	b.deliverAs(t, "persona", "p2", created)
 	b.deliverAs(t, "persona", "p3", approved)
 	b.deliverAs(t, "stripe", "s1", stripe)
+	// Stripe's older "processing" arrives after "verified", and "verified" twice.
+	b.deliverAs(t, "stripe", "s2", []byte(`{"id":"evt_0Qr","object":"event","type":"identity.verification_session.processing","created":1795514000,
+	  "data":{"object":{"id":"vs_1Qz","object":"identity.verification_session","status":"processing","client_reference_id":"usr_b_1001"}}}`))
+	b.deliverAs(t, "stripe", "s3", stripe)
 	b.waitFor(t, "identity jobs", func() bool {
 		return b.scalar(t, `select count(*) from river_job where state not in ('completed', 'scheduled')`) == 0
 	})
@@ -51,6 +55,8 @@ func TestIdentityWebhooksKeepNoPIIAndNeverMoveBack(t *testing.T) {
 	require.Equal(t, 2, b.scalar(t, `select count(*) from webhook_event where provider = 'persona'`), "one record per provider event")
 	require.Equal(t, 1, b.scalar(t, `select count(*) from trust_badge where user_id = 'usr_t_2002' and kind = 'id_verified' and expires_at > now()`))
 	require.Equal(t, 1, b.scalar(t, `select count(*) from trust_badge where user_id = 'usr_b_1001' and kind = 'id_verified'`), "Stripe too")
+	require.Equal(t, 1, b.scalar(t, `select count(*) from idv_status where user_id = 'usr_b_1001' and status = 'passed'`), "Stripe's late processing moved nothing back")
+	require.Equal(t, 2, b.scalar(t, `select count(*) from webhook_event where provider = 'stripe'`), "one record per Stripe event")
 
 	// No date of birth, document number, photo URL or name anywhere in what we stored.
 	for _, table := range []string{"idv_status", "trust_badge", "webhook_event", "river_job", "inbox"} {

@@ -53,8 +53,12 @@ func checkr(id, typ string, at time.Time, object string) []byte {
 		id, typ, at.Format(time.RFC3339), object))
 }
 
+// report is a Checkr report object with the kind of personal data a report carries,
+// none of which the pipeline may keep.
 func report(result string) string {
-	return fmt.Sprintf(`{"id":"rep_77","object":"report","status":"complete","result":%q,"package":"basic_us","candidate_id":"cand_5f1e"}`, result)
+	return fmt.Sprintf(`{"id":"rep_77","object":"report","status":"complete","result":%q,"package":"basic_us","candidate_id":"cand_5f1e",
+	  "candidate":{"first_name":"Jordan","dob":"1994-03-17","ssn":"XXX-XX-4321","driver_license_number":"D1234567"},
+	  "county_criminal_searches":[{"records":[{"case_number":"CR-2019-0042"}]}]}`, result)
 }
 
 func TestBackgroundCheckGivesTrustedProAndItsFallRevokesIt(t *testing.T) {
@@ -112,6 +116,15 @@ func TestBackgroundCheckGivesTrustedProAndItsFallRevokesIt(t *testing.T) {
 	b.settle(t)
 	require.Equal(t, 2, b.scalar(t, `select count(*) from trust_badge where user_id = $1 and kind = 'trusted_pro'`, user))
 	require.True(t, b.cache(t, user).TrustedPro)
+
+	// Report contents never reach the database: Checkr events are normalized at ingestion.
+	for _, table := range []string{"bg_status", "bg_candidate", "webhook_event", "river_job", "trust_badge"} {
+		var dump string
+		require.NoError(t, b.pool.QueryRow(b.ctx, `select coalesce(string_agg(t::text, ' '), '') from `+table+` t`).Scan(&dump))
+		for _, pii := range []string{"1994-03-17", "4321", "D1234567", "CR-2019-0042", "Jordan"} {
+			require.NotContains(t, dump, pii, "%s keeps %q", table, pii)
+		}
+	}
 }
 
 func TestSocialChecksIssueAndRevokeSocialVerified(t *testing.T) {
