@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"trustdocs/esign"
@@ -17,14 +18,17 @@ import (
 func sandboxCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "sandbox", Short: "Play the e-sign, identity and background-check providers (demo and development)"}
 	var receiver string
+	var wait time.Duration
 	sign := &cobra.Command{
 		Use:   "sign PACK_ID",
 		Short: "Have every signer of a pack view and sign, as webhooks posted to the receiver",
 		Long: `sign plays the sandbox e-sign provider's part for every sent document of a pack: for
 each signer it posts recipient-delivered and recipient-completed, then envelope-completed,
 in DocuSign Connect's JSON format, signed with the first WEBHOOK_SECRET_DOCUSIGN, to the
-receiver's POST /webhooks/docusign. The pipeline then records the evidence and marks the
-pack signed, exactly as with the real provider.`,
+receiver's POST /webhooks/docusign. Like the real provider, it completes an envelope only
+after its recipients signed: it waits (--wait) until the pipeline has recorded the
+document's signatures. The pipeline then records the evidence and marks the pack
+signed, exactly as with the real provider.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, closeDeps, err := open(cmd, needDB)
@@ -97,6 +101,13 @@ pack signed, exactly as with the real provider.`,
 						fmt.Fprintf(cmd.OutOrStdout(), "%s %-20s %s (%s)\n", dd.id, ev, role, dd.envelope)
 					}
 				}
+				// A real envelope completes after its recipients sign, seconds later; posted
+				// at once, the completion could be applied before the signatures (the
+				// pipeline handles that, but the evidence would read out of order), so wait
+				// until the pipeline has recorded this document's signatures first.
+				if err := waitSigned(cmd, d.pool, dd.id, len(roles), wait); err != nil {
+					return err
+				}
 				at = at.Add(time.Millisecond)
 				if err := post(esign.ConnectMessage("envelope-completed", dd.envelope, "", "", "", at)); err != nil {
 					return err
@@ -107,6 +118,29 @@ pack signed, exactly as with the real provider.`,
 		},
 	}
 	sign.Flags().StringVar(&receiver, "receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
+	sign.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the pipeline to record a document's signatures before completing its envelope (0: do not wait)")
 	cmd.AddCommand(sign, sandboxVerifyCmd())
 	return cmd
+}
+
+// waitSigned waits until doc has n `signed` evidence rows, or gives up after wait.
+func waitSigned(cmd *cobra.Command, pool *pgxpool.Pool, doc string, n int, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		var got int
+		if err := pool.QueryRow(cmd.Context(), `select count(*) from doc_sign_event where doc_id = $1 and event = 'signed'`, doc).Scan(&got); err != nil {
+			return err
+		}
+		if got >= n || !time.Now().Before(deadline) {
+			if got < n && wait > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sandbox: %s has %d of %d signatures recorded after %s; completing its envelope anyway\n", doc, got, n, wait)
+			}
+			return nil
+		}
+		select {
+		case <-cmd.Context().Done():
+			return cmd.Context().Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
