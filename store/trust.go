@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,19 +25,23 @@ const idvRank = `case %s when 'pending' then 1 when 'requires_review' then 2 whe
 // UpsertIDVTx applies an identity update to idv_status (one row per user and provider
 // reference): the status moves only to a higher rank, age_verified never goes back to
 // false, and checks are replaced only by a non-empty set. It returns the row's status
-// and age_verified afterwards.
-func UpsertIDVTx(ctx context.Context, tx pgx.Tx, u IDVUpdate) (status string, ageVerified bool, err error) {
+// and age_verified afterwards, and whether either changed (what the trust cache shows;
+// checks alone are not).
+func UpsertIDVTx(ctx context.Context, tx pgx.Tx, u IDVUpdate) (status string, ageVerified, changed bool, err error) {
 	checks := []byte("[]")
 	if u.Checks != nil {
 		if checks, err = json.Marshal(u.Checks); err != nil {
-			return "", false, fmt.Errorf("idv checks: %w", err)
+			return "", false, false, fmt.Errorf("idv checks: %w", err)
 		}
 	}
 	initial := u.Status
 	if initial == "" {
 		initial = "pending"
 	}
+	// prev sees the row as it was before this statement (one snapshot for the whole
+	// statement), so the change is known without a second query.
 	err = tx.QueryRow(ctx, fmt.Sprintf(`
+		with prev as (select status, age_verified from idv_status where user_id = $2 and provider_ref = $4)
 		insert into idv_status (idv_id, user_id, provider, provider_ref, status, checks_json, age_verified)
 		values ($1, $2, $3, $4, $5, $6, $7)
 		on conflict (user_id, provider_ref) do update set
@@ -46,32 +49,14 @@ func UpsertIDVTx(ctx context.Context, tx pgx.Tx, u IDVUpdate) (status string, ag
 		  checks_json = case when excluded.checks_json <> '[]'::jsonb then excluded.checks_json else idv_status.checks_json end,
 		  age_verified = idv_status.age_verified or excluded.age_verified,
 		  updated_at = now()
-		returning status, age_verified`, fmt.Sprintf(idvRank, "excluded.status"), fmt.Sprintf(idvRank, "idv_status.status")),
-		u.IDVID, u.UserID, u.Provider, u.ProviderRef, initial, string(checks), u.AgeVerified).Scan(&status, &ageVerified)
+		returning status, age_verified,
+		  (status, age_verified) is distinct from (select (status, age_verified) from prev)`,
+		fmt.Sprintf(idvRank, "excluded.status"), fmt.Sprintf(idvRank, "idv_status.status")),
+		u.IDVID, u.UserID, u.Provider, u.ProviderRef, initial, string(checks), u.AgeVerified).Scan(&status, &ageVerified, &changed)
 	if err != nil {
-		return "", false, fmt.Errorf("idv %s/%s: %w", u.UserID, u.ProviderRef, err)
+		return "", false, false, fmt.Errorf("idv %s/%s: %w", u.UserID, u.ProviderRef, err)
 	}
-	return status, ageVerified, nil
-}
-
-// IDVState is what the trust cache shows of one identity session.
-func IDVState(status string, ageVerified bool) string {
-	return fmt.Sprintf("%s|%t", status, ageVerified)
-}
-
-// IDVStateTx returns IDVState of a stored session, or "" when there is none.
-func IDVStateTx(ctx context.Context, tx pgx.Tx, userID, providerRef string) (string, error) {
-	var status string
-	var adult bool
-	err := tx.QueryRow(ctx, `select status, age_verified from idv_status where user_id = $1 and provider_ref = $2`,
-		userID, providerRef).Scan(&status, &adult)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("idv %s/%s: %w", userID, providerRef, err)
-	}
-	return IDVState(status, adult), nil
+	return status, ageVerified, changed, nil
 }
 
 // BumpTrustVersionTx adds one to the user's trust version and returns it. Call it in the
@@ -179,14 +164,8 @@ func ApplyBGTx(ctx context.Context, tx pgx.Tx, u BGUpdate) (changed bool, status
 	if initial == "" {
 		initial = "in_progress" // an adjudication step before any status event: the check is under way
 	}
-	var before string
-	err = tx.QueryRow(ctx, `select coalesce((select status || '|' || coalesce(adjudication, '') from bg_status
-		where user_id = $1 and provider_ref = $2), '')`, u.UserID, u.ProviderRef).Scan(&before)
-	if err != nil {
-		return false, "", fmt.Errorf("bg %s/%s: %w", u.UserID, u.ProviderRef, err)
-	}
-	var after string
 	err = tx.QueryRow(ctx, `
+		with prev as (select status, adjudication from bg_status where user_id = $2 and provider_ref = $4)
 		insert into bg_status (bg_id, user_id, provider, provider_ref, status, package, adjudication, status_at, adjudication_at)
 		values ($1, $2, $3, $4, $5, $6, nullif($7, ''), case when $9 <> '' then $8::timestamptz end,
 		        case when $7 <> '' then $8::timestamptz end)
@@ -201,13 +180,12 @@ func ApplyBGTx(ctx context.Context, tx pgx.Tx, u BGUpdate) (changed bool, status
 		                then $8::timestamptz else bg_status.adjudication_at end,
 		  package = case when bg_status.package = '' then excluded.package else bg_status.package end,
 		  updated_at = now()
-		returning status || '|' || coalesce(adjudication, '')`,
-		u.BGID, u.UserID, u.Provider, u.ProviderRef, initial, u.Package, u.Adjudication, u.At, u.Status).Scan(&after)
+		returning (status, adjudication) is distinct from (select (status, adjudication) from prev), status`,
+		u.BGID, u.UserID, u.Provider, u.ProviderRef, initial, u.Package, u.Adjudication, u.At, u.Status).Scan(&changed, &status)
 	if err != nil {
 		return false, "", fmt.Errorf("bg %s/%s: %w", u.UserID, u.ProviderRef, err)
 	}
-	status, _, _ = strings.Cut(after, "|")
-	return before != after, status, nil
+	return changed, status, nil
 }
 
 // SocialUpdate is one social-verification check.

@@ -58,20 +58,18 @@ func (w *ApplyBackgroundCheckWorker) Work(ctx context.Context, job *river.Job[Ap
 		if !found {
 			return "", "", fmt.Errorf("candidate %s: %w", u.CandidateID, ErrUnknownCandidate)
 		}
-		if _, err := store.LockTrustUserTx(ctx, tx, c.UserID); err != nil {
-			return "", "", err
-		}
 		pkg := u.Package
 		if pkg == "" {
 			pkg = c.Package
 		}
-		changed, status, err := store.ApplyBGTx(ctx, tx, store.BGUpdate{BGID: BGID(c.UserID, u.CandidateID), UserID: c.UserID,
-			Provider: u.Provider, ProviderRef: u.CandidateID, Package: pkg, Status: u.Status, Adjudication: u.Adjudication, At: u.At})
-		if err != nil {
-			return "", "", err
-		}
-		log.Info().Str("user_id", c.UserID).Str("bg_status", status).Bool("changed", changed).Msg("background check event applied")
-		if err := settleTrustTx(ctx, tx, w.deps, c.UserID, changed, log); err != nil {
+		if err := changeTrustTx(ctx, tx, w.deps, c.UserID, log, func() (bool, error) {
+			changed, status, err := store.ApplyBGTx(ctx, tx, store.BGUpdate{BGID: BGID(c.UserID, u.CandidateID), UserID: c.UserID,
+				Provider: u.Provider, ProviderRef: u.CandidateID, Package: pkg, Status: u.Status, Adjudication: u.Adjudication, At: u.At})
+			if err == nil {
+				log.Info().Str("user_id", c.UserID).Str("bg_status", status).Bool("changed", changed).Msg("background check event applied")
+			}
+			return changed, err
+		}); err != nil {
 			return "", "", err
 		}
 		return "applied", c.UserID, nil

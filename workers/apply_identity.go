@@ -52,22 +52,12 @@ func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIden
 		if u.Checks != nil {
 			checks = u.Checks
 		}
-		if _, err := store.LockTrustUserTx(ctx, tx, u.UserID); err != nil {
-			return "", "", err
-		}
 		idvID := "idv_" + shortHash(u.UserID+"\x00"+u.ProviderRef)
-		before, err := store.IDVStateTx(ctx, tx, u.UserID, u.ProviderRef)
-		if err != nil {
-			return "", "", err
-		}
-		status, adult, err := store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
-			ProviderRef: u.ProviderRef, Status: u.Status, Checks: checks, AgeVerified: u.AgeVerified})
-		if err != nil {
-			return "", "", err
-		}
-		// The cache shows idv_passed and age_verified; checks alone change nothing there.
-		changed := before != store.IDVState(status, adult)
-		if err := settleTrustTx(ctx, tx, w.deps, u.UserID, changed, log); err != nil {
+		if err := changeTrustTx(ctx, tx, w.deps, u.UserID, log, func() (bool, error) {
+			_, _, changed, err := store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
+				ProviderRef: u.ProviderRef, Status: u.Status, Checks: checks, AgeVerified: u.AgeVerified})
+			return changed, err
+		}); err != nil {
 			return "", "", err
 		}
 		return "applied", u.UserID, nil

@@ -3,6 +3,7 @@ package workers
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
@@ -30,24 +31,12 @@ func (w *ApplySocialCheckWorker) Work(ctx context.Context, job *river.Job[ApplyS
 	c := job.Args.Check
 	log := w.deps.Log.With().Str("event_id", job.Args.EventID).Str("user_id", c.UserID).Str("platform", c.Platform).
 		Int64("job_id", job.ID).Logger()
-	tx, err := w.deps.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if _, err := store.LockTrustUserTx(ctx, tx, c.UserID); err != nil {
-		return err
-	}
-	changed, err := store.ApplySocialTx(ctx, tx, store.SocialUpdate{SocID: "soc_" + shortHash(c.UserID+"\x00"+c.Platform),
-		UserID: c.UserID, Platform: c.Platform, Handle: c.Handle, Verified: c.Verified, Snapshot: c.Snapshot, CheckedAt: c.CheckedAt})
-	if err != nil {
-		return err
-	}
-	if !changed {
-		log.Info().Msg("an equal or newer check is stored: nothing changed")
-	}
-	if err := settleTrustTx(ctx, tx, w.deps, c.UserID, changed, log); err != nil {
-		return err
-	}
-	return completeTx(ctx, tx, job)
+	return trustJobTx(ctx, w.deps, job, c.UserID, log, func(tx pgx.Tx) (bool, error) {
+		changed, err := store.ApplySocialTx(ctx, tx, store.SocialUpdate{SocID: "soc_" + shortHash(c.UserID+"\x00"+c.Platform),
+			UserID: c.UserID, Platform: c.Platform, Handle: c.Handle, Verified: c.Verified, Snapshot: c.Snapshot, CheckedAt: c.CheckedAt})
+		if err == nil && !changed {
+			log.Info().Msg("an equal or newer check is stored: nothing changed")
+		}
+		return changed, err
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
@@ -35,26 +36,14 @@ func (w *RegisterBackgroundCheckWorker) Work(ctx context.Context, job *river.Job
 	r := job.Args.Request
 	log := w.deps.Log.With().Str("event_id", job.Args.EventID).Str("user_id", r.UserID).Str("provider", r.Provider).
 		Str("candidate_id", r.CandidateID).Int64("job_id", job.ID).Logger()
-	tx, err := w.deps.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if _, err := store.LockTrustUserTx(ctx, tx, r.UserID); err != nil {
-		return err
-	}
-	created, err := store.RegisterCandidateTx(ctx, tx, store.BGCandidate{Provider: r.Provider, CandidateID: r.CandidateID,
-		UserID: r.UserID, Package: r.Package, InvitationID: r.InvitationID, RequestedAt: job.Args.At}, BGID(r.UserID, r.CandidateID))
-	if err != nil {
-		return err
-	}
-	if created {
-		log.Info().Msg("background check registered: invited")
-	}
-	if err := settleTrustTx(ctx, tx, w.deps, r.UserID, created, log); err != nil {
-		return err
-	}
-	return completeTx(ctx, tx, job)
+	return trustJobTx(ctx, w.deps, job, r.UserID, log, func(tx pgx.Tx) (bool, error) {
+		created, err := store.RegisterCandidateTx(ctx, tx, store.BGCandidate{Provider: r.Provider, CandidateID: r.CandidateID,
+			UserID: r.UserID, Package: r.Package, InvitationID: r.InvitationID, RequestedAt: job.Args.At}, BGID(r.UserID, r.CandidateID))
+		if created {
+			log.Info().Msg("background check registered: invited")
+		}
+		return created, err
+	})
 }
 
 // BGID is the bg_status id of a user's check with a provider's candidate.

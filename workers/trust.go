@@ -26,6 +26,34 @@ func lockTrustUsersTx(ctx context.Context, tx pgx.Tx, users []string) error {
 	return nil
 }
 
+// trustJobTx is the frame of a job that changes one user's trust sources: in one
+// transaction, changeTrustTx, then the job's completion.
+func trustJobTx[T river.JobArgs](ctx context.Context, deps *Deps, job *river.Job[T], userID string, log zerolog.Logger,
+	change func(tx pgx.Tx) (changed bool, err error)) error {
+	tx, err := deps.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := changeTrustTx(ctx, tx, deps, userID, log, func() (bool, error) { return change(tx) }); err != nil {
+		return err
+	}
+	return completeTx(ctx, tx, job)
+}
+
+// changeTrustTx applies change under the user's trust lock, so changes of one user never
+// interleave, then settles it (settleTrustTx).
+func changeTrustTx(ctx context.Context, tx pgx.Tx, deps *Deps, userID string, log zerolog.Logger, change func() (changed bool, err error)) error {
+	if _, err := store.LockTrustUserTx(ctx, tx, userID); err != nil {
+		return err
+	}
+	changed, err := change()
+	if err != nil {
+		return err
+	}
+	return settleTrustTx(ctx, tx, deps, userID, changed, log)
+}
+
 // settleTrustTx finishes a change to a user's trust sources, in the transaction that made
 // it (holding the user's trust lock): it re-derives the badges and, if the sources or the
 // badges changed, bumps the trust version and schedules a cache refresh — now, and at
