@@ -70,6 +70,24 @@ func dlqURL(cmd *cobra.Command, d *deps, queue string) (string, error) {
 	return infra.QueueURL(cmd.Context(), d.cfg, d.aws.SQS, name)
 }
 
+// openDLQ is dlqClient with the URL of the DLQ that --queue names.
+func openDLQ(cmd *cobra.Command, queue string) (*dlq.Client, string, func(), error) {
+	d, c, closeDeps, err := dlqClient(cmd)
+	if err != nil {
+		return nil, "", closeDeps, err
+	}
+	url, err := dlqURL(cmd, d, queue)
+	return c, url, closeDeps, err
+}
+
+// requireActor is actorOf, or an error when nobody can be named for the record.
+func requireActor(flag string) (string, error) {
+	if who := actorOf(flag); who != "" {
+		return who, nil
+	}
+	return "", errors.New("no actor: pass --actor or set TRUSTDOCS_ACTOR")
+}
+
 // actorOf is who runs a recorded command: --actor, $TRUSTDOCS_ACTOR, or the OS user.
 func actorOf(flag string) string {
 	if a := strings.TrimSpace(flag); a != "" {
@@ -172,12 +190,8 @@ the DLQ.`,
   pipelinectl dlq show --queue risk-windows-dlq --limit 5 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, c, closeDeps, err := dlqClient(cmd)
+			c, url, closeDeps, err := openDLQ(cmd, queue)
 			defer closeDeps()
-			if err != nil {
-				return err
-			}
-			url, err := dlqURL(cmd, d, queue)
 			if err != nil {
 				return err
 			}
@@ -279,15 +293,13 @@ first (ops_action: who, when, why, filter) and every message before it leaves th
 			if !dryRun && strings.TrimSpace(reason) == "" {
 				return errors.New("--reason is required: a replay is on the record (or use --dry-run)")
 			}
-			if !dryRun && who == "" {
-				return errors.New("no actor: pass --actor or set TRUSTDOCS_ACTOR")
+			if !dryRun {
+				if who, err = requireActor(actor); err != nil {
+					return err
+				}
 			}
-			d, c, closeDeps, err := dlqClient(cmd)
+			c, url, closeDeps, err := openDLQ(cmd, queue)
 			defer closeDeps()
-			if err != nil {
-				return err
-			}
-			url, err := dlqURL(cmd, d, queue)
 			if err != nil {
 				return err
 			}
@@ -349,16 +361,12 @@ it is deleted. Consider dlq show and dlq replay first: a purged event is gone.`,
 			if strings.TrimSpace(reason) == "" {
 				return errors.New("--reason is required: a purge is on the record")
 			}
-			who := actorOf(actor)
-			if who == "" {
-				return errors.New("no actor: pass --actor or set TRUSTDOCS_ACTOR")
-			}
-			d, c, closeDeps, err := dlqClient(cmd)
-			defer closeDeps()
+			who, err := requireActor(actor)
 			if err != nil {
 				return err
 			}
-			url, err := dlqURL(cmd, d, queue)
+			c, url, closeDeps, err := openDLQ(cmd, queue)
+			defer closeDeps()
 			if err != nil {
 				return err
 			}

@@ -9,9 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/spf13/cobra"
 
@@ -33,14 +31,6 @@ and it is "discarded"; a job that can never succeed is "cancelled".`,
 
 // riverClient is an insert-only River client on the database: enough for JobList and
 // JobRetry, and works no jobs.
-func riverClient(d *deps) (*river.Client[pgx.Tx], error) {
-	rc, err := river.NewClient(riverpgxv5.New(d.pool), &river.Config{})
-	if err != nil {
-		return nil, fmt.Errorf("river: %w", err)
-	}
-	return rc, nil
-}
-
 var jobStates = map[string]rivertype.JobState{
 	"available": rivertype.JobStateAvailable, "cancelled": rivertype.JobStateCancelled,
 	"completed": rivertype.JobStateCompleted, "discarded": rivertype.JobStateDiscarded,
@@ -78,15 +68,12 @@ func jobsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, closeDeps, err := open(cmd, needDB)
+			d, closeDeps, err := open(cmd, needRiver)
 			defer closeDeps()
 			if err != nil {
 				return err
 			}
-			rc, err := riverClient(d)
-			if err != nil {
-				return err
-			}
+			rc := d.river
 			params := river.NewJobListParams().States(st...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit)
 			if len(kinds) > 0 {
 				params = params.Kinds(kinds...)
@@ -172,19 +159,16 @@ why, and each job id in ops_action_item.`,
 			if err != nil {
 				return err
 			}
-			who := actorOf(actor)
-			if who == "" {
-				return errors.New("no actor: pass --actor or set TRUSTDOCS_ACTOR")
+			who, err := requireActor(actor)
+			if err != nil {
+				return err
 			}
-			d, closeDeps, err := open(cmd, needDB)
+			d, closeDeps, err := open(cmd, needRiver)
 			defer closeDeps()
 			if err != nil {
 				return err
 			}
-			rc, err := riverClient(d)
-			if err != nil {
-				return err
-			}
+			rc := d.river
 			ctx := cmd.Context()
 			if len(kinds) > 0 {
 				params := river.NewJobListParams().States(st...).Kinds(kinds...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1000)

@@ -30,15 +30,12 @@ upload, the envelope, the signer evidence and the signed pack.`,
   pipelinectl trace usr_t_2002`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			d, closeDeps, err := open(cmd, needDB|needAWS)
+			d, closeDeps, err := open(cmd, needRiver|needAWS)
 			defer closeDeps()
 			if err != nil {
 				return err
 			}
-			rc, err := riverClient(d)
-			if err != nil {
-				return err
-			}
+			rc := d.river
 			t, err := store.TraceOf(cmd.Context(), store.TraceSources{DB: d.pool, Jobs: rc, S3: d.aws.S3, DocsBucket: d.cfg.DocsBucket,
 				DocsEnv: d.cfg.DocsEnv, DynamoDB: d.aws.DynamoDB, TrustCacheTable: d.cfg.TrustCacheTable}, args[0])
 			if err != nil {
