@@ -3,9 +3,6 @@ package cmd_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -26,6 +23,7 @@ import (
 	"trustdocs/risk"
 	"trustdocs/store"
 	"trustdocs/testkit"
+	"trustdocs/webhook"
 )
 
 // The trust path with the real binaries: risk events published to risk-events become a
@@ -87,13 +85,10 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 	  "payload":{"data":{"type":"inquiry","id":"inq_e2e","attributes":{"status":"approved","reference-id":%q,"birthdate":"1994-03-17"}},
 	  "included":[{"type":"verification/government-id","attributes":{"status":"passed","checks":[{"name":"id_expired_detection","status":"passed","reasons":[]}]}}]}}}}`,
 		now.Format(time.RFC3339), user)
-	ts := fmt.Sprint(now.Unix())
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts + "." + body))
 	req, err := http.NewRequest(http.MethodPost, "http://"+receiverAddr+"/webhooks/persona", strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Persona-Signature", "t="+ts+",v1="+hex.EncodeToString(mac.Sum(nil)))
+	req.Header, err = webhook.Sign("persona", secret, []byte(body), now)
+	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()

@@ -1,9 +1,6 @@
 package esign
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"time"
 )
@@ -22,11 +19,4 @@ func ConnectMessage(event, envelopeID, recipientID, role, email string, at time.
 		}},
 	})
 	return b
-}
-
-// ConnectSignature is the X-DocuSign-Signature-1 value of body under secret.
-func ConnectSignature(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

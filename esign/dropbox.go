@@ -2,13 +2,12 @@ package esign
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"time"
+
+	"trustdocs/webhook"
 )
 
 // DropboxCallback builds a Dropbox Sign callback as Dropbox Sign posts it:
@@ -17,14 +16,12 @@ import (
 // request-level event). It returns the Content-Type and the body.
 func DropboxCallback(apiKey, eventType, requestID, signatureID, role, email string, at time.Time) (string, []byte) {
 	et := fmt.Sprint(at.Unix())
-	m := hmac.New(sha256.New, []byte(apiKey))
-	m.Write([]byte(et + eventType))
 	signatures := []map[string]any{}
 	if signatureID != "" {
 		signatures = append(signatures, map[string]any{"signature_id": signatureID, "signer_email_address": email, "signer_role": role})
 	}
 	js, _ := json.Marshal(map[string]any{
-		"event": map[string]any{"event_time": et, "event_type": eventType, "event_hash": hex.EncodeToString(m.Sum(nil)),
+		"event": map[string]any{"event_time": et, "event_type": eventType, "event_hash": webhook.DropboxEventHash(apiKey, et, eventType),
 			"event_metadata": map[string]any{"related_signature_id": signatureID}},
 		"signature_request": map[string]any{"signature_request_id": requestID, "signatures": signatures},
 	})

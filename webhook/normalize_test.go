@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"mime/multipart"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/esign"
 	"trustdocs/webhook"
 )
 
@@ -143,4 +145,23 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatal("checkr: accepted without a dedupe key")
 		}
 	})
+}
+
+// What Sign produces (the sandbox providers use it) verifies, for every header scheme.
+func TestSignedHeadersVerify(t *testing.T) {
+	t.Parallel()
+	body := []byte(checkrBody)
+	for _, p := range []string{"docusign", "persona", "stripe", "checkr"} {
+		h, err := webhook.Sign(p, "k", body, now)
+		require.NoError(t, err, p)
+		_, err = webhook.Verifiers[p](h, body, []string{"other", "k"}, now)
+		require.NoError(t, err, p)
+		_, err = webhook.Verifiers[p](h, body, []string{"other"}, now)
+		require.ErrorIs(t, err, webhook.ErrSignature, p)
+	}
+	_, err := webhook.Sign("dropboxsign", "k", body, now)
+	require.Error(t, err, "Dropbox Sign signs inside its body")
+	ct, form := esign.DropboxCallback("k", "signature_request_sent", "sr_1", "", "", "", now)
+	_, err = webhook.Verifiers["dropboxsign"](http.Header{"Content-Type": {ct}}, form, []string{"k"}, now)
+	require.NoError(t, err)
 }

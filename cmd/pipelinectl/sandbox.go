@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"trustdocs/esign"
+	"trustdocs/webhook"
 )
 
 func sandboxCmd() *cobra.Command {
@@ -71,20 +72,7 @@ signed, exactly as with the real provider.`,
 				return fmt.Errorf("pack %s has no sent documents", args[0])
 			}
 			at := time.Now().UTC()
-			post := func(body []byte) error {
-				req, _ := http.NewRequestWithContext(cmd.Context(), http.MethodPost, receiver+"/webhooks/docusign", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-DocuSign-Signature-1", esign.ConnectSignature(secrets[0], body))
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					return fmt.Errorf("receiver at %s: %w", receiver, err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("receiver answered %s", resp.Status)
-				}
-				return nil
-			}
+			post := func(body []byte) error { return postSigned(cmd, receiver, "docusign", secrets[0], body) }
 			for _, dd := range docs {
 				roles := make([]string, 0, len(dd.signers))
 				for role := range dd.signers {
@@ -143,4 +131,27 @@ func waitSigned(cmd *cobra.Command, pool *pgxpool.Pool, doc string, n int, wait 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// postSigned posts body to the receiver's POST /webhooks/{provider}, signed with secret
+// by the provider's own scheme, and wants 200.
+func postSigned(cmd *cobra.Command, receiver, provider, secret string, body []byte) error {
+	h, err := webhook.Sign(provider, secret, body, time.Now())
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(cmd.Context(), http.MethodPost, receiver+"/webhooks/"+provider, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("receiver at %s: %w", receiver, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("receiver answered %s to the %s webhook", resp.Status, provider)
+	}
+	return nil
 }

@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,29 +42,13 @@ user's trust_cache item, exactly as with the real providers.`,
 			}
 			now := time.Now().UTC()
 			stamp := fmt.Sprint(now.UnixNano())
-			post := func(provider string, body []byte, header, value string) error {
-				req, _ := http.NewRequestWithContext(cmd.Context(), http.MethodPost, receiver+"/webhooks/"+provider, bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set(header, value)
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					return fmt.Errorf("receiver at %s: %w", receiver, err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					return fmt.Errorf("receiver answered %s to the %s webhook", resp.Status, provider)
-				}
-				return nil
-			}
-
 			body := []byte(fmt.Sprintf(`{"data":{"type":"event","id":"evt_sbx_%s","attributes":{"name":"inquiry.approved","created-at":%q,
 "payload":{"data":{"type":"inquiry","id":"inq_sbx_%s","attributes":{"status":"approved","reference-id":%q}},
 "included":[{"type":"verification/government-id","attributes":{"status":"passed","birthdate":"1990-01-02",
 "checks":[{"name":"id_expired_detection","status":"passed","reasons":[]},{"name":"id_age_inconsistency_detection","status":"passed","reasons":[]}]}},
 {"type":"verification/selfie","attributes":{"status":"passed","checks":[{"name":"selfie_id_comparison","status":"passed","reasons":[]}]}}]}}}}`,
 				stamp, now.Format(time.RFC3339Nano), stamp, user))
-			t := fmt.Sprint(now.Unix())
-			if err := post("persona", body, "Persona-Signature", "t="+t+",v1="+hexMAC(persona[0], t+"."+string(body))); err != nil {
+			if err := postSigned(cmd, receiver, "persona", persona[0], body); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "persona  inquiry.approved   %s (inq_sbx_%s)\n", user, stamp)
@@ -91,7 +70,7 @@ user's trust_cache item, exactly as with the real providers.`,
 			body = []byte(fmt.Sprintf(`{"id":"evt_sbx_%s","object":"event","type":"report.completed","created_at":%q,
 "data":{"object":{"id":"rep_sbx_%s","object":"report","status":"complete","result":"clear","candidate_id":%q}}}`,
 				stamp, now.Add(time.Second).Format(time.RFC3339), stamp, candidate))
-			if err := post("checkr", body, "X-Checkr-Signature", hexMAC(checkr[0], string(body))); err != nil {
+			if err := postSigned(cmd, receiver, "checkr", checkr[0], body); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "checkr   report.completed   clear for candidate %s\n", candidate)
@@ -100,10 +79,4 @@ user's trust_cache item, exactly as with the real providers.`,
 	}
 	cmd.Flags().StringVar(&receiver, "receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
 	return cmd
-}
-
-func hexMAC(secret, msg string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(msg))
-	return hex.EncodeToString(m.Sum(nil))
 }
