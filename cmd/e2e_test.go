@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,15 +30,7 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RECEIVER_ADDR="+receiverAddr,
 		"WEBHOOK_SECRET_DOCUSIGN=old-connect-key,test-connect-key-"+testkit.Suffix())
 
-	logs := map[string]*bytes.Buffer{}
-	for _, name := range []string{"worker", "receiver"} {
-		cmd := exec.Command(filepath.Join(binDir, name))
-		cmd.Env = env
-		logs[name] = &bytes.Buffer{}
-		cmd.Stderr = logs[name]
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	}
+	logs := map[string]*syncBuffer{"worker": startBin(t, env, "worker"), "receiver": startBin(t, env, "receiver")}
 	waitFor(t, "http://"+receiverAddr+"/healthz", &bytes.Buffer{})
 
 	r := runBin(t, env, "pipelinectl", "content", "publish")

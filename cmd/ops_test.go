@@ -1,17 +1,13 @@
 package cmd_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,53 +25,6 @@ import (
 	"trustdocs/testkit"
 	"trustdocs/workers"
 )
-
-// runBinIn runs a binary with stdin.
-func runBinIn(t *testing.T, env []string, stdin, name string, args ...string) result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), args...)
-	var out, errb bytes.Buffer
-	cmd.Stdin, cmd.Stdout, cmd.Stderr, cmd.Env = strings.NewReader(stdin), &out, &errb, env
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %s: %v", name, err)
-	}
-	return result{code, out.String(), errb.String()}
-}
-
-// startWorker runs the real worker until the test ends.
-func startWorker(t *testing.T, env []string) *syncBuffer {
-	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "worker"))
-	cmd.Env = env
-	logs := &syncBuffer{}
-	cmd.Stderr = logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	return logs
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // depth is a queue's visible plus in-flight messages.
 func (s *stack) depth(t *testing.T, queue string) int {
@@ -223,7 +172,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 	require.Contains(t, r.stdout, "  error      ")
 
 	// The cause is fixed: the fixed build runs.
-	workerLogs := startWorker(t, env)
+	workerLogs := startBin(t, env, "worker")
 
 	// A dry run lists exactly the affected type and changes nothing.
 	r = runBin(t, env, "pipelinectl", "dlq", "replay", "--queue", cfg.RiskQueue, "--type", events.ChargeFailed, "--dry-run", "--visibility", "5s")
@@ -352,7 +301,7 @@ func TestDLQReplayDuringLiveTrafficLosesNothingAndDuplicatesNothing(t *testing.T
 		}
 	}
 	require.Equal(t, dead, st.depth(t, riskDLQ))
-	startWorker(t, env)
+	startBin(t, env, "worker")
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -417,7 +366,7 @@ func TestJobsListAndRetryFailedJobs(t *testing.T) {
 	job("evt_job_1", 1)
 	job("evt_job_2", 1)
 	retryable := job("evt_job_3", 25)
-	startWorker(t, env)
+	startBin(t, env, "worker")
 	eventually(t, 60*time.Second, func() bool {
 		return count(`select count(*) from river_job where state = 'discarded'`) == 2 && count(`select count(*) from river_job where kind = 'record_risk_event' and state = 'retryable'`) == 1
 	}, "jobs failed")

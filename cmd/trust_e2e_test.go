@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -39,15 +37,7 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 	secret := "persona-key-" + testkit.Suffix()
 	env := testkit.Env(cfg, "WORKER_ADDR=127.0.0.1:0", "RECEIVER_ADDR="+receiverAddr, "WEBHOOK_SECRET_PERSONA="+secret,
 		"WEBHOOK_SECRET_CHECKR=checkr-key-"+testkit.Suffix())
-	logs := map[string]*bytes.Buffer{}
-	for _, name := range []string{"worker", "receiver"} {
-		cmd := exec.Command(filepath.Join(binDir, name))
-		cmd.Env = env
-		logs[name] = &bytes.Buffer{}
-		cmd.Stderr = logs[name]
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	}
+	logs := map[string]*syncBuffer{"worker": startBin(t, env, "worker"), "receiver": startBin(t, env, "receiver")}
 	waitFor(t, "http://"+receiverAddr+"/healthz", &bytes.Buffer{})
 
 	const user = "usr_t_2002"

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/require"
 
 	"trustdocs/store"
@@ -16,10 +17,7 @@ import (
 func TestTrustCacheRefusesStaleWrites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	clients := testkit.AWS(t, cfg)
-	testkit.Bootstrap(t, cfg, clients)
-	db, table := clients.DynamoDB, cfg.TrustCacheTable
+	db, table := cacheTable(t)
 
 	now := time.Now().UTC().Truncate(time.Second)
 	score := 82
@@ -56,10 +54,7 @@ func TestTrustCacheRefusesStaleWrites(t *testing.T) {
 func TestRacingRefreshesLeaveTheNewerVersion(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	clients := testkit.AWS(t, cfg)
-	testkit.Bootstrap(t, cfg, clients)
-	db, table := clients.DynamoDB, cfg.TrustCacheTable
+	db, table := cacheTable(t)
 	for round := range 20 {
 		user := fmt.Sprintf("usr_race_%d", round)
 		v := int64(round + 1)
@@ -93,4 +88,13 @@ func TestRacingRefreshesLeaveTheNewerVersion(t *testing.T) {
 		require.Equal(t, v+1, got.Version, "round %d", round)
 		require.True(t, got.IDVPassed, "round %d: the newer item's content", round)
 	}
+}
+
+// cacheTable provisions a trust_cache table of the test's own.
+func cacheTable(t *testing.T) (*dynamodb.Client, string) {
+	t.Helper()
+	cfg := testkit.Config(t)
+	clients := testkit.AWS(t, cfg)
+	testkit.Bootstrap(t, cfg, clients)
+	return clients.DynamoDB, cfg.TrustCacheTable
 }

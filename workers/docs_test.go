@@ -329,6 +329,21 @@ func TestCancellationBeforeItsCheckoutArrivesWins(t *testing.T) {
 	require.Equal(t, 1, b.scalar(t, `select count(*) from booking_leg where leg_id = 'leg_7Q2M_1' and cancelled_at is not null`))
 }
 
+// envelope returns a sent document's envelope id and its signers' emails by role.
+func (b *bundle) envelope(t *testing.T, docID string) (string, map[string]struct {
+	Email string `json:"email"`
+}) {
+	t.Helper()
+	var envelopeID string
+	var signers map[string]struct {
+		Email string `json:"email"`
+	}
+	var raw []byte
+	require.NoError(t, b.pool.QueryRow(b.ctx, `select envelope_id, signer_map_json from doc_instance where doc_id = $1`, docID).Scan(&envelopeID, &raw))
+	require.NoError(t, json.Unmarshal(raw, &signers))
+	return envelopeID, signers
+}
+
 func (b *bundle) deliver(t *testing.T, id string, body []byte) {
 	t.Helper()
 	b.deliverAs(t, "docusign", id, body)
@@ -358,13 +373,7 @@ func TestProviderEventsSignThePackOnceWhateverTheOrder(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	n := 0
 	for _, docID := range docs {
-		var envelopeID string
-		var signers map[string]struct {
-			Email string `json:"email"`
-		}
-		var raw []byte
-		require.NoError(t, b.pool.QueryRow(b.ctx, `select envelope_id, signer_map_json from doc_instance where doc_id = $1`, docID).Scan(&envelopeID, &raw))
-		require.NoError(t, json.Unmarshal(raw, &signers))
+		envelopeID, signers := b.envelope(t, docID)
 		i := 0
 		for role, s := range signers {
 			i++
@@ -428,13 +437,7 @@ func TestDropboxSignEventsSignThePack(t *testing.T) {
 		b.deliverWith(t, "dropboxsign", fmt.Sprint(n), map[string]string{"Content-Type": ct}, body)
 	}
 	for _, docID := range docs {
-		var envelopeID string
-		var signers map[string]struct {
-			Email string `json:"email"`
-		}
-		var raw []byte
-		require.NoError(t, b.pool.QueryRow(b.ctx, `select envelope_id, signer_map_json from doc_instance where doc_id = $1`, docID).Scan(&envelopeID, &raw))
-		require.NoError(t, json.Unmarshal(raw, &signers))
+		envelopeID, signers := b.envelope(t, docID)
 		i := 0
 		for role, s := range signers {
 			i++
