@@ -254,7 +254,12 @@ func (tr *tracer) event(ctx context.Context, id string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	packs, err := collect(ctx, db, `select pack_id from doc_pack where source_event_id = $1`, id)
+	return tr.packsWhere(ctx, `where source_event_id = $1`, id)
+}
+
+// packsWhere traces each pack the condition selects.
+func (tr *tracer) packsWhere(ctx context.Context, cond string, args ...any) error {
+	packs, err := collect(ctx, tr.src.DB, `select pack_id from doc_pack `+cond, args...)
 	if err != nil {
 		return err
 	}
@@ -296,16 +301,7 @@ func (tr *tracer) leg(ctx context.Context, id string) error {
 			return err
 		}
 	}
-	packs, err := collect(ctx, db, `select pack_id from doc_pack where leg_id = $1 order by created_at`, id)
-	if err != nil {
-		return err
-	}
-	for _, p := range packs {
-		if err := tr.pack(ctx, p, ""); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tr.packsWhere(ctx, `where leg_id = $1 order by created_at`, id)
 }
 
 // pack: the pack, the event that built it, and each document's (or only onlyDoc's)

@@ -4,6 +4,7 @@
 package trust
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -90,17 +91,8 @@ func RollingWindows(days []int, now time.Time) []store.Window {
 // Same reports whether two items say the same thing (computed_at aside): what reconcile
 // compares.
 func Same(a, b store.TrustCacheItem) bool {
-	if (a.RiskScore == nil) != (b.RiskScore == nil) || (a.RiskScore != nil && *a.RiskScore != *b.RiskScore) {
-		return false
-	}
-	if len(a.Badges) != len(b.Badges) {
-		return false
-	}
-	for i := range a.Badges {
-		if a.Badges[i] != b.Badges[i] {
-			return false
-		}
-	}
-	return a.UserID == b.UserID && a.Version == b.Version && a.IDVPassed == b.IDVPassed && a.AgeVerified == b.AgeVerified &&
-		a.TrustedPro == b.TrustedPro && a.SocialVerified == b.SocialVerified && a.RiskWindow == b.RiskWindow
+	sameScore := (a.RiskScore == nil) == (b.RiskScore == nil) && (a.RiskScore == nil || *a.RiskScore == *b.RiskScore)
+	return sameScore && slices.Equal(a.Badges, b.Badges) && a.UserID == b.UserID && a.Version == b.Version &&
+		a.IDVPassed == b.IDVPassed && a.AgeVerified == b.AgeVerified && a.TrustedPro == b.TrustedPro &&
+		a.SocialVerified == b.SocialVerified && a.RiskWindow == b.RiskWindow
 }

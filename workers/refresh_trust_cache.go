@@ -53,7 +53,6 @@ const refreshRounds = 5
 
 func (w *RefreshTrustCacheWorker) Work(ctx context.Context, job *river.Job[RefreshTrustCacheArgs]) error {
 	user := job.Args.UserID
-	log := w.deps.Log.With().Str("user_id", user).Int64("job_id", job.ID).Logger()
 	if !job.Args.At.IsZero() {
 		// A badge expired: the state changed with time, not with an event, so it gets a
 		// version of its own (an equal version would be refused by the conditional put).
@@ -66,7 +65,6 @@ func (w *RefreshTrustCacheWorker) Work(ctx context.Context, job *river.Job[Refre
 		if err != nil {
 			return err
 		}
-		log.Debug().Int64("version", item.Version).Msg("trust cache refreshed")
 
 		tx, err := w.deps.Pool.Begin(ctx)
 		if err != nil {
