@@ -53,7 +53,6 @@ func DeriveBadgesTx(ctx context.Context, tx pgx.Tx, userID string, p BadgePolicy
 	if err != nil {
 		return nil, err
 	}
-	var changes []BadgeChange
 	d := deriver{ctx: ctx, tx: tx, user: userID, now: now, badges: badges}
 
 	// id_verified
@@ -63,26 +62,27 @@ func DeriveBadgesTx(ctx context.Context, tx pgx.Tx, userID string, p BadgePolicy
 	}
 	for _, s := range idv {
 		if s.ok && !d.hasUnrevoked("id_verified", s.id) {
-			if err := d.issue(&changes, "id_verified", s.id, now.Add(p.IDVerified)); err != nil {
+			if err := d.issue("id_verified", s.id, now.Add(p.IDVerified)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := d.revokeWhere(&changes, "id_verified", func(src string) (bool, string) {
+	if err := d.revokeWhere("id_verified", func(src string) (bool, string) {
 		s, ok := idv[src]
 		return !ok || !s.ok, "identity verification is no longer passed with a verified age"
 	}); err != nil {
 		return nil, err
 	}
-	var idExpiry *time.Time
+	// The latest expiry of an active id_verified badge (nil: one never expires).
+	idActive, idExpiry := false, (*time.Time)(nil)
 	for _, b := range d.badges {
 		if b.kind == "id_verified" && b.active(now) {
-			if b.expires == nil || idExpiry == nil || b.expires.After(*idExpiry) {
+			if !idActive || (idExpiry != nil && (b.expires == nil || b.expires.After(*idExpiry))) {
 				idExpiry = b.expires
 			}
+			idActive = true
 		}
 	}
-	idActive := d.anyActive("id_verified")
 
 	// trusted_pro
 	bg, err := sourceStates(ctx, tx, `select bg_id, status = 'clear', status, coalesce(status_at, updated_at) from bg_status where user_id = $1`, userID)
@@ -95,12 +95,12 @@ func DeriveBadgesTx(ctx context.Context, tx pgx.Tx, userID string, p BadgePolicy
 			if idExpiry != nil && idExpiry.Before(exp) {
 				exp = *idExpiry
 			}
-			if err := d.issue(&changes, "trusted_pro", s.id, exp); err != nil {
+			if err := d.issue("trusted_pro", s.id, exp); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if err := d.revokeWhere(&changes, "trusted_pro", func(src string) (bool, string) {
+	if err := d.revokeWhere("trusted_pro", func(src string) (bool, string) {
 		s, ok := bg[src]
 		switch {
 		case !ok:
@@ -131,21 +131,21 @@ func DeriveBadgesTx(ctx context.Context, tx pgx.Tx, userID string, p BadgePolicy
 				if _, err := tx.Exec(ctx, `update trust_badge set expires_at = $2 where badge_id = $1`, b.id, exp); err != nil {
 					return nil, fmt.Errorf("extend badge %s: %w", b.id, err)
 				}
-				changes = append(changes, BadgeChange{"social_verified", s.id, "extended", "newer verified check", exp})
+				d.changes = append(d.changes, BadgeChange{"social_verified", s.id, "extended", "newer verified check", exp})
 			}
 			continue
 		}
-		if err := d.issue(&changes, "social_verified", s.id, exp); err != nil {
+		if err := d.issue("social_verified", s.id, exp); err != nil {
 			return nil, err
 		}
 	}
-	if err := d.revokeWhere(&changes, "social_verified", func(src string) (bool, string) {
+	if err := d.revokeWhere("social_verified", func(src string) (bool, string) {
 		s, ok := soc[src]
 		return !ok || !s.ok, "platform check is not verified"
 	}); err != nil {
 		return nil, err
 	}
-	return changes, nil
+	return d.changes, nil
 }
 
 type sourceState struct {
@@ -188,11 +188,12 @@ func loadBadges(ctx context.Context, tx pgx.Tx, userID string) ([]badgeRow, erro
 }
 
 type deriver struct {
-	ctx    context.Context
-	tx     pgx.Tx
-	user   string
-	now    time.Time
-	badges []badgeRow
+	ctx     context.Context
+	tx      pgx.Tx
+	user    string
+	now     time.Time
+	badges  []badgeRow
+	changes []BadgeChange // what the derivation did, in order
 }
 
 func (d *deriver) hasUnrevoked(kind, src string) bool {
@@ -224,18 +225,9 @@ func (d *deriver) activeFor(kind, src string) (badgeRow, bool) {
 
 func (d *deriver) anyActiveFor(kind, src string) bool { _, ok := d.activeFor(kind, src); return ok }
 
-func (d *deriver) anyActive(kind string) bool {
-	for _, b := range d.badges {
-		if b.kind == kind && b.active(d.now) {
-			return true
-		}
-	}
-	return false
-}
-
 // issue adds a badge. Its id derives from the user, kind, source and how many badges
 // that source already gave, so a re-run of the same derivation names the same badge.
-func (d *deriver) issue(changes *[]BadgeChange, kind, src string, expires time.Time) error {
+func (d *deriver) issue(kind, src string, expires time.Time) error {
 	n := 0
 	for _, b := range d.badges {
 		if b.kind == kind && b.source == src {
@@ -250,12 +242,12 @@ func (d *deriver) issue(changes *[]BadgeChange, kind, src string, expires time.T
 	}
 	exp := expires
 	d.badges = append(d.badges, badgeRow{id: id, kind: kind, source: src, expires: &exp})
-	*changes = append(*changes, BadgeChange{kind, src, "issued", "", expires})
+	d.changes = append(d.changes, BadgeChange{kind, src, "issued", "", expires})
 	return nil
 }
 
 // revokeWhere revokes the user's active badges of kind whose source fails the check.
-func (d *deriver) revokeWhere(changes *[]BadgeChange, kind string, falls func(src string) (bool, string)) error {
+func (d *deriver) revokeWhere(kind string, falls func(src string) (bool, string)) error {
 	for i, b := range d.badges {
 		if b.kind != kind || !b.active(d.now) {
 			continue
@@ -269,7 +261,7 @@ func (d *deriver) revokeWhere(changes *[]BadgeChange, kind string, falls func(sr
 			return fmt.Errorf("revoke badge %s: %w", b.id, err)
 		}
 		d.badges[i].revoked = true
-		*changes = append(*changes, BadgeChange{kind, b.source, "revoked", reason, time.Time{}})
+		d.changes = append(d.changes, BadgeChange{kind, b.source, "revoked", reason, time.Time{}})
 	}
 	return nil
 }

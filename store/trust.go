@@ -24,14 +24,13 @@ const idvRank = `case %s when 'pending' then 1 when 'requires_review' then 2 whe
 
 // UpsertIDVTx applies an identity update to idv_status (one row per user and provider
 // reference): the status moves only to a higher rank, age_verified never goes back to
-// false, and checks are replaced only by a non-empty set. It returns the row's status
-// and age_verified afterwards, and whether either changed (what the trust cache shows;
-// checks alone are not).
-func UpsertIDVTx(ctx context.Context, tx pgx.Tx, u IDVUpdate) (status string, ageVerified, changed bool, err error) {
+// false, and checks are replaced only by a non-empty set. It reports whether the status
+// or age_verified changed (what the trust cache shows; checks alone are not).
+func UpsertIDVTx(ctx context.Context, tx pgx.Tx, u IDVUpdate) (changed bool, err error) {
 	checks := []byte("[]")
 	if u.Checks != nil {
 		if checks, err = json.Marshal(u.Checks); err != nil {
-			return "", false, false, fmt.Errorf("idv checks: %w", err)
+			return false, fmt.Errorf("idv checks: %w", err)
 		}
 	}
 	initial := u.Status
@@ -49,14 +48,13 @@ func UpsertIDVTx(ctx context.Context, tx pgx.Tx, u IDVUpdate) (status string, ag
 		  checks_json = case when excluded.checks_json <> '[]'::jsonb then excluded.checks_json else idv_status.checks_json end,
 		  age_verified = idv_status.age_verified or excluded.age_verified,
 		  updated_at = now()
-		returning status, age_verified,
-		  (status, age_verified) is distinct from (select (status, age_verified) from prev)`,
+		returning (status, age_verified) is distinct from (select (status, age_verified) from prev)`,
 		fmt.Sprintf(idvRank, "excluded.status"), fmt.Sprintf(idvRank, "idv_status.status")),
-		u.IDVID, u.UserID, u.Provider, u.ProviderRef, initial, string(checks), u.AgeVerified).Scan(&status, &ageVerified, &changed)
+		u.IDVID, u.UserID, u.Provider, u.ProviderRef, initial, string(checks), u.AgeVerified).Scan(&changed)
 	if err != nil {
-		return "", false, false, fmt.Errorf("idv %s/%s: %w", u.UserID, u.ProviderRef, err)
+		return false, fmt.Errorf("idv %s/%s: %w", u.UserID, u.ProviderRef, err)
 	}
-	return status, ageVerified, changed, nil
+	return changed, nil
 }
 
 // BumpTrustVersionTx adds one to the user's trust version and returns it. Call it in the

@@ -75,3 +75,38 @@ func GetTrustCache(ctx context.Context, db *dynamodb.Client, table, userID strin
 	}
 	return item, true, nil
 }
+
+// DeleteTrustCacheExcept deletes the items of users not in keep and returns whom it
+// deleted. Each delete is conditional on the version scanned, so an item a refresh
+// writes meanwhile stays.
+func DeleteTrustCacheExcept(ctx context.Context, db *dynamodb.Client, table string, keep map[string]bool) ([]string, error) {
+	var deleted []string
+	pages := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
+		TableName: aws.String(table), ProjectionExpression: aws.String("user_id, version"), ConsistentRead: aws.Bool(true)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return deleted, fmt.Errorf("scan %s: %w", table, err)
+		}
+		for _, it := range page.Items {
+			id, _ := it["user_id"].(*ddbtypes.AttributeValueMemberS)
+			if id == nil || keep[id.Value] {
+				continue
+			}
+			_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+				TableName: aws.String(table), Key: map[string]ddbtypes.AttributeValue{"user_id": id},
+				ConditionExpression:       aws.String("version = :v"),
+				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": it["version"]},
+			})
+			var ccf *ddbtypes.ConditionalCheckFailedException
+			switch {
+			case errors.As(err, &ccf):
+			case err != nil:
+				return deleted, fmt.Errorf("delete orphaned item %s: %w", id.Value, err)
+			default:
+				deleted = append(deleted, id.Value)
+			}
+		}
+	}
+	return deleted, nil
+}

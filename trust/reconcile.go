@@ -3,12 +3,9 @@ package trust
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -66,35 +63,10 @@ func (r Reconciler) All(ctx context.Context) (ReconcileReport, error) {
 	for _, u := range users {
 		known[u] = true
 	}
-	pages := dynamodb.NewScanPaginator(r.DynamoDB, &dynamodb.ScanInput{
-		TableName: aws.String(r.Table), ProjectionExpression: aws.String("user_id, version"), ConsistentRead: aws.Bool(true)})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return rep, fmt.Errorf("scan %s: %w", r.Table, err)
-		}
-		for _, it := range page.Items {
-			id, _ := it["user_id"].(*ddbtypes.AttributeValueMemberS)
-			if id == nil || known[id.Value] {
-				continue
-			}
-			// Conditional on the version seen, so an item a refresh writes meanwhile stays.
-			_, err := r.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-				TableName: aws.String(r.Table), Key: map[string]ddbtypes.AttributeValue{"user_id": id},
-				ConditionExpression:       aws.String("version = :v"),
-				ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":v": it["version"]},
-			})
-			var ccf *ddbtypes.ConditionalCheckFailedException
-			if err != nil && !errors.As(err, &ccf) {
-				return rep, fmt.Errorf("delete orphaned item %s: %w", id.Value, err)
-			}
-			if err == nil {
-				rep.Orphaned++
-				rep.Repaired = append(rep.Repaired, id.Value)
-			}
-		}
-	}
-	return rep, nil
+	deleted, err := store.DeleteTrustCacheExcept(ctx, r.DynamoDB, r.Table, known)
+	rep.Orphaned += len(deleted)
+	rep.Repaired = append(rep.Repaired, deleted...)
+	return rep, err
 }
 
 func (r Reconciler) one(ctx context.Context, user string, rep *ReconcileReport) error {

@@ -54,9 +54,8 @@ func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIden
 		}
 		idvID := "idv_" + shortHash(u.UserID+"\x00"+u.ProviderRef)
 		if err := changeTrustTx(ctx, tx, w.deps, u.UserID, log, func() (bool, error) {
-			_, _, changed, err := store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
+			return store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
 				ProviderRef: u.ProviderRef, Status: u.Status, Checks: checks, AgeVerified: u.AgeVerified})
-			return changed, err
 		}); err != nil {
 			return "", "", err
 		}

@@ -53,25 +53,25 @@ func (w *RecomputeRiskWorker) Work(ctx context.Context, job *river.Job[Recompute
 		return err
 	}
 	defer tx.Rollback(ctx)
-	if _, err := recomputeRiskTx(ctx, tx, a.UserID, windows, log); err != nil {
+	if err := recomputeRiskTx(ctx, tx, a.UserID, windows, log); err != nil {
 		return err
 	}
 	return completeTx(ctx, tx, job)
 }
 
 // recomputeRiskTx scores a user's windows and stores the snapshots; a changed snapshot
-// bumps the trust version and queues a cache refresh. It reports whether any changed.
-func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []store.Window, log zerolog.Logger) (bool, error) {
+// bumps the trust version and queues a cache refresh.
+func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []store.Window, log zerolog.Logger) error {
 	// Lock first, count after: a ledger transaction holding the lock commits before the
 	// count starts, so its event is counted.
 	if _, err := store.LockTrustUserTx(ctx, tx, userID); err != nil {
-		return false, err
+		return err
 	}
 	changed := false
 	for _, win := range windows {
 		counters, err := store.CountRiskTx(ctx, tx, userID, win)
 		if err != nil {
-			return false, err
+			return err
 		}
 		result := risk.V1.Score(counters)
 		ch, err := store.UpsertRiskSnapshotTx(ctx, tx, store.RiskSnapshot{
@@ -79,7 +79,7 @@ func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []st
 			Counters: counters, Result: result,
 		})
 		if err != nil {
-			return false, err
+			return err
 		}
 		if ch {
 			log.Info().Str("window", win.String()).Int("score", result.Score).Bool("insufficient_data", result.Insufficient).
@@ -88,12 +88,10 @@ func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []st
 		changed = changed || ch
 	}
 	if !changed {
-		return false, nil
+		return nil
 	}
-	if _, err := store.BumpTrustVersionTx(ctx, tx, userID); err != nil {
-		return false, err
-	}
-	return true, scheduleRefreshTx(ctx, tx, userID, time.Time{})
+	_, err := bumpTrustTx(ctx, tx, userID)
+	return err
 }
 
 func (w *RecomputeRiskWorker) windows(a RecomputeRiskArgs) ([]store.Window, error) {

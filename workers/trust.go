@@ -66,7 +66,7 @@ func settleTrustTx(ctx context.Context, tx pgx.Tx, deps *Deps, userID string, so
 	if !sourcesChanged && len(changes) == 0 {
 		return nil
 	}
-	v, err := store.BumpTrustVersionTx(ctx, tx, userID)
+	v, err := bumpTrustTx(ctx, tx, userID)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,17 @@ func settleTrustTx(ctx context.Context, tx pgx.Tx, deps *Deps, userID string, so
 			}
 		}
 	}
-	return scheduleRefreshTx(ctx, tx, userID, time.Time{})
+	return nil
+}
+
+// bumpTrustTx records a change the trust_cache item shows: a new trust version and, in
+// the same transaction, a refresh queued now, so no version is left unwritten.
+func bumpTrustTx(ctx context.Context, tx pgx.Tx, userID string) (int64, error) {
+	v, err := store.BumpTrustVersionTx(ctx, tx, userID)
+	if err != nil {
+		return 0, err
+	}
+	return v, scheduleRefreshTx(ctx, tx, userID, time.Time{})
 }
 
 // scheduleRefreshTx queues a trust_cache refresh of the user, at a time or (zero) now.

@@ -61,8 +61,7 @@ func BenchmarkRiskRecompute(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		windows := trust.RollingWindows(days[(i/benchUsers)%2], time.Now())
 		err := pgx.BeginFunc(ctx, deps.Pool, func(tx pgx.Tx) error {
-			_, err := recomputeRiskTx(ctx, tx, fmt.Sprintf("usr_%d", i%benchUsers), windows, deps.Log)
-			return err
+			return recomputeRiskTx(ctx, tx, fmt.Sprintf("usr_%d", i%benchUsers), windows, deps.Log)
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -29,14 +29,16 @@ and it is "discarded"; a job that can never succeed is "cancelled".`,
 	return cmd
 }
 
-// riverClient is an insert-only River client on the database: enough for JobList and
-// JobRetry, and works no jobs.
+// jobStates are the --state names of River's job states.
 var jobStates = map[string]rivertype.JobState{
 	"available": rivertype.JobStateAvailable, "cancelled": rivertype.JobStateCancelled,
 	"completed": rivertype.JobStateCompleted, "discarded": rivertype.JobStateDiscarded,
 	"pending": rivertype.JobStatePending, "retryable": rivertype.JobStateRetryable,
 	"running": rivertype.JobStateRunning, "scheduled": rivertype.JobStateScheduled,
 }
+
+// failedStates is --state's default: the jobs that need someone's attention.
+var failedStates = []string{"discarded", "retryable"}
 
 func parseStates(ss []string) ([]rivertype.JobState, error) {
 	var out []rivertype.JobState
@@ -61,9 +63,6 @@ func jobsListCmd() *cobra.Command {
   pipelinectl jobs list --state discarded --kind render_document`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(states) == 0 {
-				states = []string{"discarded", "retryable"}
-			}
 			st, err := parseStates(states)
 			if err != nil {
 				return err
@@ -120,7 +119,7 @@ func jobsListCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringSliceVar(&states, "state", nil, "job state (repeatable; default discarded and retryable)")
+	cmd.Flags().StringSliceVar(&states, "state", failedStates, "job state (repeatable)")
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "job kind, e.g. render_document (repeatable)")
 	cmd.Flags().IntVar(&limit, "limit", 50, "most jobs to list")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -151,9 +150,6 @@ why, and each job id in ops_action_item.`,
 					return fmt.Errorf("job id %q: not a number", a)
 				}
 				ids = append(ids, id)
-			}
-			if len(states) == 0 {
-				states = []string{"discarded", "retryable"}
 			}
 			st, err := parseStates(states)
 			if err != nil {
@@ -224,7 +220,7 @@ why, and each job id in ops_action_item.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "retry every failed job of this kind (repeatable)")
-	cmd.Flags().StringSliceVar(&states, "state", nil, "with --kind: which states (default discarded and retryable)")
+	cmd.Flags().StringSliceVar(&states, "state", failedStates, "with --kind: which states")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded)")
 	cmd.Flags().StringVar(&actor, "actor", "", "who (recorded; default $TRUSTDOCS_ACTOR, else the OS user)")
 	return cmd
