@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -15,15 +14,11 @@ type OpsAction struct {
 	ActionID, Action, Actor, Reason string
 	Queue, TargetQueue              string
 	Filter                          map[string]string
-	StartedAt                       time.Time
-	FinishedAt                      *time.Time
-	Items                           int
 }
 
 // OpsItem is one message or job an action touched.
 type OpsItem struct {
 	ActionID, ItemID, EventID, EventType, NewMessageID string
-	DoneAt                                             time.Time
 }
 
 // StartOpsAction records an action before it touches anything.
@@ -68,33 +63,6 @@ func FinishOpsAction(ctx context.Context, q Querier, actionID string) error {
 		return fmt.Errorf("audit %s: %w", actionID, err)
 	}
 	return nil
-}
-
-// OpsActions lists the most recent actions, newest first.
-func OpsActions(ctx context.Context, q Querier, limit int) ([]OpsAction, error) {
-	rows, err := q.Query(ctx, `
-		select action_id, action, actor, reason, coalesce(queue, ''), coalesce(target_queue, ''), filter_json,
-		       started_at, finished_at, items
-		from ops_action order by started_at desc limit $1`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (OpsAction, error) {
-		var a OpsAction
-		err := r.Scan(&a.ActionID, &a.Action, &a.Actor, &a.Reason, &a.Queue, &a.TargetQueue, &a.Filter, &a.StartedAt, &a.FinishedAt, &a.Items)
-		return a, err
-	})
-}
-
-// OpsItems lists the items of an action in the order they were touched.
-func OpsItems(ctx context.Context, q Querier, actionID string) ([]OpsItem, error) {
-	rows, err := q.Query(ctx, `
-		select action_id, item_id, coalesce(event_id, ''), coalesce(event_type, ''), coalesce(new_message_id, ''), done_at
-		from ops_action_item where action_id = $1 order by done_at, item_id`, actionID)
-	if err != nil {
-		return nil, fmt.Errorf("audit %s: %w", actionID, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[OpsItem])
 }
 
 // LatestFailure returns the recorded failure of a message, or else the latest one of its

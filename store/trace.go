@@ -18,8 +18,8 @@ import (
 	"github.com/riverqueue/river/rivertype"
 )
 
-// JobLister lists River jobs; *river.Client is one. Trace reads jobs through River's
-// own API.
+// JobLister lists River jobs; *river.Client is one. Trace lists a subject's jobs with
+// River's JobList (finding the ids of related events, it reads river_job itself).
 type JobLister interface {
 	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 }
@@ -327,21 +327,18 @@ func (tr *tracer) pack(ctx context.Context, id, onlyDoc string) error {
 	}
 	tr.add(TraceEntry{At: created, Kind: "pack", Ref: id, stage: stageBuild, Summary: summary, Errors: errs})
 	if status != "draft" {
-		st := map[string]int{"issued": stageIssued, "signed": stageSigned}[status]
-		if st == 0 {
-			st = stageOutbound
-		}
-		tr.add(TraceEntry{At: updated, Kind: "pack", Ref: id + "/" + status, stage: st, Summary: fmt.Sprintf("pack %s %s", id, status),
-			Detail: map[string]any{"status": status}})
+		tr.add(packStatusEntry(id, status, updated))
 	}
 	if source != "" {
 		if err := tr.event(ctx, source); err != nil {
 			return err
 		}
 	}
-	docs, err := collect(ctx, db, `select doc_id from doc_instance where pack_id = $1 order by doc_id`, id)
-	if err != nil {
-		return err
+	docs := []string{onlyDoc}
+	if onlyDoc == "" {
+		if docs, err = PackDocIDs(ctx, db, id); err != nil {
+			return err
+		}
 	}
 	var objects []objectInfo
 	if tr.src.S3 != nil {
@@ -350,9 +347,6 @@ func (tr *tracer) pack(ctx context.Context, id, onlyDoc string) error {
 		}
 	}
 	for _, d := range docs {
-		if onlyDoc != "" && d != onlyDoc {
-			continue
-		}
 		if err := tr.doc(ctx, d, objects); err != nil {
 			return err
 		}
@@ -365,18 +359,21 @@ func (tr *tracer) pack(ctx context.Context, id, onlyDoc string) error {
 			Event struct{ Type string } `json:"event"`
 		}
 		_ = json.Unmarshal(j.EncodedArgs, &a)
-		status, ok := strings.CutPrefix(a.Event.Type, "doc_pack.")
-		if !ok {
-			continue
+		if status, ok := strings.CutPrefix(a.Event.Type, "doc_pack."); ok {
+			tr.add(packStatusEntry(id, status, j.CreatedAt))
 		}
-		st := map[string]int{"issued": stageIssued, "signed": stageSigned}[status]
-		if st == 0 {
-			st = stageOutbound
-		}
-		tr.add(TraceEntry{At: j.CreatedAt, Kind: "pack", Ref: id + "/" + status, stage: st, Summary: fmt.Sprintf("pack %s %s", id, status),
-			Detail: map[string]any{"status": status}})
 	}
 	return err
+}
+
+// packStatusEntry is a pack reaching a status other than draft.
+func packStatusEntry(id, status string, at time.Time) TraceEntry {
+	st := map[string]int{"issued": stageIssued, "signed": stageSigned}[status]
+	if st == 0 {
+		st = stageOutbound
+	}
+	return TraceEntry{At: at, Kind: "pack", Ref: id + "/" + status, stage: st, Summary: fmt.Sprintf("pack %s %s", id, status),
+		Detail: map[string]any{"status": status}}
 }
 
 type objectInfo struct {
@@ -462,7 +459,7 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []objectInfo) erro
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	receipts, err := tr.webhooks(ctx, `subject = $1`, id)
+	receipts, err := tr.webhooks(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -474,9 +471,9 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []objectInfo) erro
 }
 
 // webhooks adds the provider events recorded for a subject and returns their receipts.
-func (tr *tracer) webhooks(ctx context.Context, where string, arg any) ([]string, error) {
+func (tr *tracer) webhooks(ctx context.Context, subject string) ([]string, error) {
 	rows, err := tr.src.DB.Query(ctx, `select dedupe_key, provider, event_type, receipt_id, outcome, received_at, recorded_at
-		from webhook_event where `+where, arg)
+		from webhook_event where subject = $1`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("webhook events: %w", err)
 	}
@@ -607,7 +604,7 @@ func (tr *tracer) user(ctx context.Context, id string) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if _, err := tr.webhooks(ctx, `subject = $1`, id); err != nil {
+	if _, err := tr.webhooks(ctx, id); err != nil {
 		return err
 	}
 	if _, err := tr.jobs(ctx, `args->'update'->>'user_id' = @user or args->'user_ids' ? @user or args->>'user_id' = @user

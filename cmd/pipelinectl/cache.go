@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -53,9 +52,7 @@ counts, and exits 0 whether or not it repaired anything.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rep)
+				return writeJSON(out, rep)
 			}
 			fmt.Fprintf(out, "checked %d: ok %d, missing %d, differed %d, ahead %d, orphaned %d; repaired %d\n",
 				rep.Checked, rep.OK, rep.Missing, rep.Differed, rep.Ahead, rep.Orphaned, len(rep.Repaired))
@@ -91,9 +88,7 @@ counts, and exits 0 whether or not it repaired anything.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			enc := json.NewEncoder(out)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(it); err != nil {
+			if err := writeJSON(out, it); err != nil {
 				return err
 			}
 			switch want := trust.Item(state, now); {

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +47,7 @@ func dlqClient(cmd *cobra.Command) (*deps, *dlq.Client, func(), error) {
 	}
 	vis, _ := cmd.Flags().GetDuration("visibility")
 	log := zerolog.Nop()
-	if os.Getenv("LOG_LEVEL") == "debug" {
+	if d.cfg.LogLevel == "debug" {
 		log = telemetry.NewLogger("pipelinectl", "debug")
 	}
 	c := &dlq.Client{SQS: d.aws.SQS, Pool: d.pool, DLQSuffix: d.cfg.DLQSuffix, Visibility: vis, Log: log,
@@ -397,12 +396,6 @@ it is deleted. Consider dlq show and dlq replay first: a purged event is gone.`,
 	cmd.Flags().StringVar(&actor, "actor", "", "who (recorded; default $TRUSTDOCS_ACTOR, else the OS user)")
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	return cmd
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // age is a duration rounded for a person: 45s, 12m, 3h10m, 2d4h.

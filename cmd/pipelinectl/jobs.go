@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,22 +31,14 @@ and it is "discarded"; a job that can never succeed is "cancelled".`,
 	return cmd
 }
 
-// jobStates are the --state names of River's job states.
-var jobStates = map[string]rivertype.JobState{
-	"available": rivertype.JobStateAvailable, "cancelled": rivertype.JobStateCancelled,
-	"completed": rivertype.JobStateCompleted, "discarded": rivertype.JobStateDiscarded,
-	"pending": rivertype.JobStatePending, "retryable": rivertype.JobStateRetryable,
-	"running": rivertype.JobStateRunning, "scheduled": rivertype.JobStateScheduled,
-}
-
 // failedStates is --state's default: the jobs that need someone's attention.
 var failedStates = []string{"discarded", "retryable"}
 
 func parseStates(ss []string) ([]rivertype.JobState, error) {
 	var out []rivertype.JobState
 	for _, s := range ss {
-		st, ok := jobStates[s]
-		if !ok {
+		st := rivertype.JobState(s)
+		if !slices.Contains(rivertype.JobStates(), st) {
 			return nil, fmt.Errorf("--state %q: want discarded, retryable, cancelled, running, available, scheduled or completed", s)
 		}
 		out = append(out, st)
@@ -100,7 +94,7 @@ func jobsListCmd() *cobra.Command {
 				}
 				views := make([]jobView, 0, len(res.Jobs))
 				for _, j := range res.Jobs {
-					views = append(views, jobView{j.ID, j.Kind, string(j.State), j.Queue, j.Attempt, j.MaxAttempts, JobSubject(j.EncodedArgs),
+					views = append(views, jobView{j.ID, j.Kind, string(j.State), j.Queue, j.Attempt, j.MaxAttempts, jobSubject(j.EncodedArgs),
 						j.EncodedArgs, j.Errors, j.CreatedAt, j.AttemptedAt, j.FinalizedAt, j.ScheduledAt})
 				}
 				return writeJSON(out, views)
@@ -108,7 +102,7 @@ func jobsListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKIND\tSTATE\tATTEMPTS\tSUBJECT\tLAST ERROR")
 			for _, j := range res.Jobs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Kind, j.State, j.Attempt, j.MaxAttempts, JobSubject(j.EncodedArgs), lastError(j))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Kind, j.State, j.Attempt, j.MaxAttempts, jobSubject(j.EncodedArgs), lastError(j))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -198,7 +192,9 @@ why, and each job id in ops_action_item.`,
 				Reason: reason, Filter: filter}); err != nil {
 				return err
 			}
-			defer func() { _ = store.FinishOpsAction(ctx, d.pool, actionID) }()
+			// Recorded even when the command is interrupted (a cancelled ctx would leave the
+			// action unfinished).
+			defer func() { _ = store.FinishOpsAction(context.WithoutCancel(ctx), d.pool, actionID) }()
 			out := cmd.OutOrStdout()
 			n := 0
 			for _, id := range ids {
@@ -238,8 +234,8 @@ func lastError(j *rivertype.JobRow) string {
 	return fmt.Sprintf("%s (attempt %d, %s)", msg, e.Attempt, e.At.UTC().Format(time.RFC3339))
 }
 
-// JobSubject is the id a job's args are about: an event, document, receipt or user.
-func JobSubject(raw []byte) string {
+// jobSubject is the id a job's args are about: an event, document, receipt or user.
+func jobSubject(raw []byte) string {
 	var a struct {
 		Event *struct {
 			ID string `json:"id"`

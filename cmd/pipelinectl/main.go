@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -40,4 +41,11 @@ With none set it talks to the local stack started by ` + "`make up`" + `.`,
 	root.AddCommand(migrateCmd(), bootstrapCmd(), checkCmd(), publishCmd(), contentCmd(), docCmd(), sandboxCmd(),
 		cacheCmd(), dlqCmd(), jobsCmd(), traceCmd())
 	return root
+}
+
+// writeJSON prints v as indented JSON: what every --json flag prints.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,7 +18,7 @@ import (
 
 func sandboxCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "sandbox", Short: "Play the e-sign, identity and background-check providers (demo and development)"}
-	var receiver string
+	cmd.PersistentFlags().String("receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
 	var wait time.Duration
 	sign := &cobra.Command{
 		Use:   "sign PACK_ID",
@@ -37,13 +37,11 @@ signed, exactly as with the real provider.`,
 				return err
 			}
 			defer closeDeps()
-			secrets := d.cfg.WebhookSecrets["docusign"]
-			if len(secrets) == 0 {
-				return errors.New("WEBHOOK_SECRET_DOCUSIGN is not set: the receiver would refuse unsigned webhooks")
+			secret, err := providerSecret(d, "docusign")
+			if err != nil {
+				return err
 			}
-			if receiver == "" {
-				receiver = "http://" + d.cfg.ReceiverAddr
-			}
+			receiver := receiverURL(cmd, d)
 			rows, err := d.pool.Query(cmd.Context(), `select doc_id, envelope_id, signer_map_json from doc_instance
 				where pack_id = $1 and envelope_id is not null order by doc_id`, args[0])
 			if err != nil {
@@ -72,7 +70,7 @@ signed, exactly as with the real provider.`,
 				return fmt.Errorf("pack %s has no sent documents", args[0])
 			}
 			at := time.Now().UTC()
-			post := func(body []byte) error { return postSigned(cmd, receiver, "docusign", secrets[0], body) }
+			post := func(body []byte) error { return postSigned(cmd, receiver, "docusign", secret, body) }
 			for _, dd := range docs {
 				roles := make([]string, 0, len(dd.signers))
 				for role := range dd.signers {
@@ -105,7 +103,6 @@ signed, exactly as with the real provider.`,
 			return nil
 		},
 	}
-	sign.Flags().StringVar(&receiver, "receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
 	sign.Flags().DurationVar(&wait, "wait", 30*time.Second, "how long to wait for the pipeline to record a document's signatures before completing its envelope (0: do not wait)")
 	cmd.AddCommand(sign, sandboxVerifyCmd())
 	return cmd
@@ -131,6 +128,24 @@ func waitSigned(cmd *cobra.Command, pool *pgxpool.Pool, doc string, n int, wait 
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// providerSecret is the provider's first WEBHOOK_SECRET_<PROVIDER>, which the sandbox
+// signs with.
+func providerSecret(d *deps, provider string) (string, error) {
+	secrets := d.cfg.WebhookSecrets[provider]
+	if len(secrets) == 0 {
+		return "", fmt.Errorf("WEBHOOK_SECRET_%s is not set: the receiver would refuse unsigned webhooks", strings.ToUpper(provider))
+	}
+	return secrets[0], nil
+}
+
+// receiverURL is --receiver, else the configured receiver address.
+func receiverURL(cmd *cobra.Command, d *deps) string {
+	if u, _ := cmd.Flags().GetString("receiver"); u != "" {
+		return u
+	}
+	return "http://" + d.cfg.ReceiverAddr
 }
 
 // postSigned posts body to the receiver's POST /webhooks/{provider}, signed with secret

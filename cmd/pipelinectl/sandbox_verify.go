@@ -14,7 +14,6 @@ import (
 // was requested for the user) a Checkr report completed clear, each signed by that
 // provider's own scheme and posted to the receiver.
 func sandboxVerifyCmd() *cobra.Command {
-	var receiver string
 	cmd := &cobra.Command{
 		Use:   "verify USER_ID",
 		Short: "Have the user pass identity verification (Persona) and, if requested, a background check (Checkr)",
@@ -33,13 +32,11 @@ user's trust_cache item, exactly as with the real providers.`,
 				return err
 			}
 			defer closeDeps()
-			persona := d.cfg.WebhookSecrets["persona"]
-			if len(persona) == 0 {
-				return errors.New("WEBHOOK_SECRET_PERSONA is not set: the receiver would refuse unsigned webhooks")
+			persona, err := providerSecret(d, "persona")
+			if err != nil {
+				return err
 			}
-			if receiver == "" {
-				receiver = "http://" + d.cfg.ReceiverAddr
-			}
+			receiver := receiverURL(cmd, d)
 			now := time.Now().UTC()
 			stamp := fmt.Sprint(now.UnixNano())
 			body := []byte(fmt.Sprintf(`{"data":{"type":"event","id":"evt_sbx_%s","attributes":{"name":"inquiry.approved","created-at":%q,
@@ -48,7 +45,7 @@ user's trust_cache item, exactly as with the real providers.`,
 "checks":[{"name":"id_expired_detection","status":"passed","reasons":[]},{"name":"id_age_inconsistency_detection","status":"passed","reasons":[]}]}},
 {"type":"verification/selfie","attributes":{"status":"passed","checks":[{"name":"selfie_id_comparison","status":"passed","reasons":[]}]}}]}}}}`,
 				stamp, now.Format(time.RFC3339Nano), stamp, user))
-			if err := postSigned(cmd, receiver, "persona", persona[0], body); err != nil {
+			if err := postSigned(cmd, receiver, "persona", persona, body); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "persona  inquiry.approved   %s (inq_sbx_%s)\n", user, stamp)
@@ -63,20 +60,19 @@ user's trust_cache item, exactly as with the real providers.`,
 			if err != nil {
 				return err
 			}
-			checkr := d.cfg.WebhookSecrets["checkr"]
-			if len(checkr) == 0 {
-				return errors.New("WEBHOOK_SECRET_CHECKR is not set: the receiver would refuse unsigned webhooks")
+			checkr, err := providerSecret(d, "checkr")
+			if err != nil {
+				return err
 			}
 			body = []byte(fmt.Sprintf(`{"id":"evt_sbx_%s","object":"event","type":"report.completed","created_at":%q,
 "data":{"object":{"id":"rep_sbx_%s","object":"report","status":"complete","result":"clear","candidate_id":%q}}}`,
 				stamp, now.Add(time.Second).Format(time.RFC3339), stamp, candidate))
-			if err := postSigned(cmd, receiver, "checkr", checkr[0], body); err != nil {
+			if err := postSigned(cmd, receiver, "checkr", checkr, body); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "checkr   report.completed   clear for candidate %s\n", candidate)
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&receiver, "receiver", "", "receiver base URL (default http://RECEIVER_ADDR)")
 	return cmd
 }

@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"strconv"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"trustdocs/dlq"
 	"trustdocs/store"
 	"trustdocs/telemetry"
 )
@@ -18,16 +16,12 @@ func queueDepths(client *sqs.Client, urls map[string]string) func(context.Contex
 	return func(ctx context.Context) ([]telemetry.Sample, error) {
 		var out []telemetry.Sample
 		for name, url := range urls {
-			a, err := client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
-					sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+			d, err := (&dlq.Client{SQS: client}).Depth(ctx, url)
 			if err != nil {
 				return nil, err
 			}
-			visible, _ := strconv.ParseFloat(a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)], 64)
-			inFlight, _ := strconv.ParseFloat(a.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible)], 64)
-			out = append(out, telemetry.Sample{Labels: []string{name, "visible"}, Value: visible},
-				telemetry.Sample{Labels: []string{name, "in_flight"}, Value: inFlight})
+			out = append(out, telemetry.Sample{Labels: []string{name, "visible"}, Value: float64(d.Visible)},
+				telemetry.Sample{Labels: []string{name, "in_flight"}, Value: float64(d.InFlight)})
 		}
 		return out, nil
 	}
