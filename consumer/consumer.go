@@ -46,10 +46,10 @@ type Options struct {
 	Queue       string // name, for logs, metrics and DLQ attributes
 	QueueURL    string
 	DLQURL      string
-	Concurrency int           // receive loops; default 1
+	Concurrency int           // receive loops, each with a validator and a deleter; default 1
 	WaitTime    int32         // long-poll seconds; default 20
 	BatchSize   int32         // default 10, the SQS maximum
-	BatchBudget time.Duration // time to commit a batch; keep below the visibility timeout; default 20s
+	BatchBudget time.Duration // time to validate or commit a batch; keep below the visibility timeout; default 20s
 	BackoffBase time.Duration // first transient retry delay; default 5s
 	BackoffMax  time.Duration // default 15m
 }
@@ -147,7 +147,7 @@ func (c *Consumer) Run(ctx context.Context) {
 		})
 		deleters.Go(func() {
 			for good := range deletes {
-				c.deleteAll(context.WithoutCancel(ctx), good)
+				c.deleteBatch(context.WithoutCancel(ctx), good)
 			}
 		})
 	}
@@ -416,26 +416,22 @@ func hasUniqueOpts(p river.InsertManyParams) bool {
 	return ok && !reflect.ValueOf(a.InsertOpts().UniqueOpts).IsZero()
 }
 
-// deleteAll deletes committed messages, ten per request (the SQS maximum). A message
-// not deleted comes back after its visibility timeout and the inbox makes it a no-op: a
-// warning, not a loss.
-func (c *Consumer) deleteAll(ctx context.Context, good []item) {
-	for len(good) > 0 {
-		chunk := good[:min(10, len(good))]
-		good = good[len(chunk):]
-		entries := make([]sqstypes.DeleteMessageBatchRequestEntry, len(chunk))
-		for i, it := range chunk {
-			entries[i] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: it.msg.ReceiptHandle}
-		}
-		out, err := c.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.opts.QueueURL), Entries: entries})
-		if err != nil {
-			c.log.Warn().Err(err).Int("messages", len(chunk)).Msg("delete after commit failed; redelivery will be a no-op")
-			continue
-		}
-		c.deleted.Add(int64(len(out.Successful)))
-		for _, f := range out.Failed {
-			c.log.Warn().Str("entry", aws.ToString(f.Id)).Str("code", aws.ToString(f.Code)).Msg("delete after commit failed; redelivery will be a no-op")
-		}
+// deleteBatch deletes committed messages, at most ten (the SQS maximum; commitLoop
+// splits them). A message not deleted comes back after its visibility timeout and the
+// inbox makes it a no-op: a warning, not a loss.
+func (c *Consumer) deleteBatch(ctx context.Context, good []item) {
+	entries := make([]sqstypes.DeleteMessageBatchRequestEntry, len(good))
+	for i, it := range good {
+		entries[i] = sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: it.msg.ReceiptHandle}
+	}
+	out, err := c.sqs.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(c.opts.QueueURL), Entries: entries})
+	if err != nil {
+		c.log.Warn().Err(err).Int("messages", len(good)).Msg("delete after commit failed; redelivery will be a no-op")
+		return
+	}
+	c.deleted.Add(int64(len(out.Successful)))
+	for _, f := range out.Failed {
+		c.log.Warn().Str("entry", aws.ToString(f.Id)).Str("code", aws.ToString(f.Code)).Msg("delete after commit failed; redelivery will be a no-op")
 	}
 }
 

@@ -175,11 +175,11 @@ const (
 	stop                   // leave it and end the scan
 )
 
-// Peek returns up to limit messages (0: all) of a DLQ, decoded, and leaves them in
-// place.
+// Peek returns up to limit messages (0: all) of a DLQ, decoded and explained, and leaves
+// them in place.
 func (c *Client) Peek(ctx context.Context, dlqURL string, limit int) ([]*Message, error) {
 	var out []*Message
-	err := c.scan(ctx, dlqURL, func(m *Message) (verdict, error) {
+	err := c.scan(ctx, dlqURL, true, func(m *Message) (verdict, error) {
 		out = append(out, m)
 		if limit > 0 && len(out) >= limit {
 			return stop, nil
@@ -189,12 +189,30 @@ func (c *Client) Peek(ctx context.Context, dlqURL string, limit int) ([]*Message
 	return out, err
 }
 
-// scan visits every message of the queue once. Messages the visitor holds stay
-// invisible until the scan ends, then are released. When receives come back empty while
+// Oldest returns the oldest of up to limit messages (0: all) of a DLQ, nil if it is
+// empty, and leaves them in place. It does not look up why they failed (a query per
+// message).
+func (c *Client) Oldest(ctx context.Context, dlqURL string, limit int) (*Message, error) {
+	var oldest *Message
+	n := 0
+	err := c.scan(ctx, dlqURL, false, func(m *Message) (verdict, error) {
+		if oldest == nil || m.SentAt.Before(oldest.SentAt) {
+			oldest = m
+		}
+		if n++; limit > 0 && n >= limit {
+			return stop, nil
+		}
+		return hold, nil
+	})
+	return oldest, err
+}
+
+// scan visits every message of the queue once, explained if asked (decode). Messages
+// the visitor holds stay invisible until the scan ends, then are released. When receives come back empty while
 // the queue still counts messages in flight that the scan does not hold (a receive
 // response lost in transit, or another scan), it waits for them up to the visibility
 // timeout, so a lost response does not hide a message from the scan.
-func (c *Client) scan(ctx context.Context, url string, visit func(*Message) (verdict, error)) error {
+func (c *Client) scan(ctx context.Context, url string, explain bool, visit func(*Message) (verdict, error)) error {
 	vis := c.visibility()
 	held := map[string]*Message{}
 	seen := map[string]bool{}
@@ -226,7 +244,7 @@ func (c *Client) scan(ctx context.Context, url string, visit func(*Message) (ver
 			}
 			seen[id] = true
 			fresh++
-			m := c.decode(ctx, url, sm)
+			m := c.decode(ctx, url, sm, explain)
 			v, err := visit(m)
 			if v != removed {
 				held[id] = m
@@ -313,9 +331,9 @@ func (c *Client) delete(ctx context.Context, url, receipt, messageID string) boo
 }
 
 // decode turns an SQS message into a Message: the envelope's id, type and subject, the
-// dead-letter attributes, and for a message SQS moved on its own (no attributes), the
-// failure PostgreSQL recorded.
-func (c *Client) decode(ctx context.Context, dlqURL string, sm sqstypes.Message) *Message {
+// dead-letter attributes, and, if explain, for a message SQS moved on its own (no
+// attributes), the failure PostgreSQL recorded.
+func (c *Client) decode(ctx context.Context, dlqURL string, sm sqstypes.Message, explain bool) *Message {
 	m := &Message{MessageID: aws.ToString(sm.MessageId), Body: aws.ToString(sm.Body), receipt: aws.ToString(sm.ReceiptHandle),
 		heldAt: time.Now(), attrs: sm.MessageAttributes}
 	if ms, err := strconv.ParseInt(sm.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
@@ -350,7 +368,7 @@ func (c *Client) decode(ctx context.Context, dlqURL string, sm sqstypes.Message)
 	}
 	// Moved by the redrive policy after maxReceiveCount: its id is the source message's.
 	m.ReceiveCount, _ = strconv.Atoi(sm.Attributes[string(sqstypes.MessageSystemAttributeNameApproximateReceiveCount)])
-	if c.Pool != nil {
+	if explain && c.Pool != nil {
 		f, ok, err := store.LatestFailure(ctx, c.Pool, m.MessageID, m.EventID)
 		if err != nil {
 			c.Log.Warn().Err(err).Str("message_id", m.MessageID).Msg("could not read the recorded failure")

@@ -148,7 +148,7 @@ func (c *Client) Replay(ctx context.Context, dlqURL string, o ReplayOptions) (*R
 	targets := map[string]string{}
 	now := time.Now()
 	var next time.Time // the rate limiter's next slot
-	err := c.scan(ctx, dlqURL, func(m *Message) (verdict, error) {
+	err := c.scan(ctx, dlqURL, true, func(m *Message) (verdict, error) {
 		if !o.Filter.Matches(m, now) {
 			rep.Kept++
 			return hold, nil
@@ -219,7 +219,7 @@ func replayAttributes(orig map[string]sqstypes.MessageAttributeValue, actor, rep
 	}
 	str(AttrReplayedBy, actor)
 	str(AttrReplayID, replayID)
-	str(AttrReplayReason, truncate(reason, 256))
+	str(AttrReplayReason, reason[:min(len(reason), 256)])
 	for _, drop := range []string{AttrReplayReason, consumer.AttrErrorText, consumer.AttrSourceMessageID} {
 		if len(attrs) <= maxAttributes {
 			break
@@ -249,7 +249,7 @@ func (c *Client) Purge(ctx context.Context, dlqURL string, o PurgeOptions) (stri
 	}
 	defer func() { _ = store.FinishOpsAction(context.WithoutCancel(ctx), c.Pool, id) }()
 	n := 0
-	err := c.scan(ctx, dlqURL, func(m *Message) (verdict, error) {
+	err := c.scan(ctx, dlqURL, false, func(m *Message) (verdict, error) {
 		if err := store.RecordOpsItem(ctx, c.Pool, store.OpsItem{ActionID: id, ItemID: m.MessageID, EventID: m.EventID, EventType: m.Type}); err != nil {
 			return hold, err
 		}
@@ -264,11 +264,4 @@ func (c *Client) Purge(ctx context.Context, dlqURL string, o PurgeOptions) (stri
 		return removed, nil
 	})
 	return id, n, err
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

@@ -3,7 +3,6 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -116,7 +115,7 @@ var dropboxEvents = map[string][2]string{
 // covers only event_time and event_type, so the verifier checked freshness, and the
 // terminal states here move the envelope only forward, like every other provider's.
 func NormalizeDropboxSign(contentType string, body []byte) (ESignUpdate, error) {
-	raw, err := dropboxJSON(http.Header{"Content-Type": {contentType}}, body)
+	raw, err := dropboxJSON(contentType, body)
 	if err != nil {
 		return ESignUpdate{}, fmt.Errorf("dropboxsign: %w", err)
 	}

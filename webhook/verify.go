@@ -190,7 +190,7 @@ func verifyTimestamped(h http.Header, header string, body []byte, secrets []stri
 // `json` holds the event; event.event_hash = hex HMAC-SHA256(api key, event_time +
 // event_type). The hash does not cover the body, so the event time must be fresh.
 func VerifyDropboxSign(h http.Header, body []byte, secrets []string, now time.Time) (Verified, error) {
-	raw, err := dropboxJSON(h, body)
+	raw, err := dropboxJSON(h.Get("Content-Type"), body)
 	if err != nil {
 		return Verified{}, err
 	}
@@ -223,8 +223,8 @@ func VerifyDropboxSign(h http.Header, body []byte, secrets []string, now time.Ti
 }
 
 // dropboxJSON returns the `json` form field of a Dropbox Sign callback.
-func dropboxJSON(h http.Header, body []byte) ([]byte, error) {
-	mt, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+func dropboxJSON(contentType string, body []byte) ([]byte, error) {
+	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
 		return nil, fmt.Errorf("%w: want multipart/form-data", ErrMalformed)
 	}

@@ -141,14 +141,12 @@ them in place.`,
 				if r.Messages > 0 {
 					// SQS keeps no "oldest message" attribute (CloudWatch has
 					// ApproximateAgeOfOldestMessage): read them and leave them, up to a bound.
-					ms, err := c.Peek(cmd.Context(), url, listScanLimit)
+					m, err := c.Oldest(cmd.Context(), url, listScanLimit)
 					if err != nil {
 						return fmt.Errorf("%s: %w", r.Queue, err)
 					}
-					for _, m := range ms {
-						if age := time.Since(m.SentAt).Seconds(); age > r.OldestAgeSec {
-							r.OldestAgeSec, r.OldestType = age, m.Type
-						}
+					if m != nil {
+						r.OldestAgeSec, r.OldestType = max(0, time.Since(m.SentAt).Seconds()), m.Type
 					}
 				}
 				rows = append(rows, r)
