@@ -31,9 +31,6 @@ and it is "discarded"; a job that can never succeed is "cancelled".`,
 	return cmd
 }
 
-// failedStates is --state's default: the jobs that need someone's attention.
-var failedStates = []string{"discarded", "retryable"}
-
 func parseStates(ss []string) ([]rivertype.JobState, error) {
 	var out []rivertype.JobState
 	for _, s := range ss {
@@ -113,7 +110,7 @@ func jobsListCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringSliceVar(&states, "state", failedStates, "job state (repeatable)")
+	cmd.Flags().StringSliceVar(&states, "state", store.FailedJobStates, "job state (repeatable)")
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "job kind, e.g. render_document (repeatable)")
 	cmd.Flags().IntVar(&limit, "limit", 50, "most jobs to list")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -216,7 +213,7 @@ why, and each job id in ops_action_item.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&kinds, "kind", nil, "retry every failed job of this kind (repeatable)")
-	cmd.Flags().StringSliceVar(&states, "state", failedStates, "with --kind: which states")
+	cmd.Flags().StringSliceVar(&states, "state", store.FailedJobStates, "with --kind: which states")
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded)")
 	cmd.Flags().StringVar(&actor, "actor", "", "who (recorded; default $TRUSTDOCS_ACTOR, else the OS user)")
 	return cmd

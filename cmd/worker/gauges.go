@@ -35,7 +35,10 @@ func failedJobs(pool *pgxpool.Pool) func(context.Context) ([]telemetry.Sample, e
 		if err != nil {
 			return nil, err
 		}
-		total := map[string]float64{"discarded": 0, "retryable": 0}
+		total := map[string]float64{}
+		for _, s := range store.FailedJobStates {
+			total[s] = 0
+		}
 		var out []telemetry.Sample
 		for _, c := range counts {
 			total[c.State] += float64(c.Count)
