@@ -63,12 +63,11 @@ func jobsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rc := d.river
 			params := river.NewJobListParams().States(st...).OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(limit)
 			if len(kinds) > 0 {
 				params = params.Kinds(kinds...)
 			}
-			res, err := rc.JobList(cmd.Context(), params)
+			res, err := d.river.JobList(cmd.Context(), params)
 			if err != nil {
 				return fmt.Errorf("list jobs: %w", err)
 			}
@@ -155,12 +154,11 @@ why, and each job id in ops_action_item.`,
 			if err != nil {
 				return err
 			}
-			rc := d.river
 			ctx := cmd.Context()
 			if len(kinds) > 0 {
 				params := river.NewJobListParams().States(st...).Kinds(kinds...).OrderBy(river.JobListOrderByID, river.SortOrderAsc).First(1000)
 				for {
-					res, err := rc.JobList(ctx, params)
+					res, err := d.river.JobList(ctx, params)
 					if err != nil {
 						return fmt.Errorf("list jobs: %w", err)
 					}
@@ -195,7 +193,7 @@ why, and each job id in ops_action_item.`,
 			out := cmd.OutOrStdout()
 			n := 0
 			for _, id := range ids {
-				j, err := rc.JobRetry(ctx, id)
+				j, err := d.river.JobRetry(ctx, id)
 				if errors.Is(err, river.ErrNotFound) {
 					return fmt.Errorf("job %d not found", id)
 				}

@@ -35,8 +35,7 @@ upload, the envelope, the signer evidence and the signed pack.`,
 			if err != nil {
 				return err
 			}
-			rc := d.river
-			t, err := store.TraceOf(cmd.Context(), store.TraceSources{DB: d.pool, Jobs: rc, S3: d.aws.S3, DocsBucket: d.cfg.DocsBucket,
+			t, err := store.TraceOf(cmd.Context(), store.TraceSources{DB: d.pool, Jobs: d.river, S3: d.aws.S3, DocsBucket: d.cfg.DocsBucket,
 				DocsEnv: d.cfg.DocsEnv, DynamoDB: d.aws.DynamoDB, TrustCacheTable: d.cfg.TrustCacheTable}, args[0])
 			if err != nil {
 				return err
