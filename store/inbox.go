@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // InboxEntry is one accepted event, as the consumer records it.
@@ -53,13 +52,6 @@ type MessageFailure struct {
 	MessageID, Queue, EventID, EventType, ErrorClass, ErrorText string
 	ReceiveCount                                                int
 	FirstFailedAt, LastFailedAt                                 time.Time
-}
-
-// Querier is what pgxpool.Pool, pgx.Conn and pgx.Tx have in common.
-type Querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // RecordFailure upserts a message's last transient error and returns when it first

@@ -11,15 +11,15 @@ import (
 // personal data: checks keep only their name, status and reason codes, and a date of
 // birth, when a payload has one, becomes AgeVerified and is dropped.
 type IdentityUpdate struct {
-	Provider    string // persona, stripe_identity
-	ProviderEvt string
-	DedupeKey   string
-	ProviderRef string // inquiry or verification session id
-	UserID      string
-	Status      string // idv_status.status, or "" for no change
-	Checks      []Check
-	AgeVerified bool
-	At          time.Time
+	Provider    string    `json:"provider"` // persona, stripe_identity
+	ProviderEvt string    `json:"provider_event"`
+	DedupeKey   string    `json:"dedupe_key"`
+	ProviderRef string    `json:"provider_ref"` // inquiry or verification session id
+	UserID      string    `json:"user_id"`
+	Status      string    `json:"status,omitempty"` // idv_status.status, or "" for no change
+	Checks      []Check   `json:"checks,omitempty"`
+	AgeVerified bool      `json:"age_verified"`
+	At          time.Time `json:"at"`
 }
 
 // Check is one verification check, as a non-PII summary.
