@@ -5,8 +5,8 @@ SHELL := /bin/bash
 CACHE ?= $(or $(TRUSTDOCS_CACHE),$(HOME)/.cache/trustdocs)
 export TRUSTDOCS_CACHE := $(CACHE)
 
-STATICCHECK_VERSION := v0.8.2
-STATICCHECK := $(CACHE)/tools/staticcheck-$(STATICCHECK_VERSION)
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(CACHE)/tools/golangci-lint-$(GOLANGCI_LINT_VERSION)
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 # Start (or reuse) the stack and load its variables into the recipe's shell.
 WITH_STACK = eval "$$(scripts/devstack.sh up)" &&
@@ -58,19 +58,20 @@ fuzz: ## fuzz every parser and verifier, FUZZTIME inputs or time each (make fuzz
 	  go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/trustdocs-fuzz.log 2>&1 || { cat /tmp/trustdocs-fuzz.log; exit 1; }; \
 	done; echo "fuzz: no failures"
 
-unit: ## run the tests of pure logic only (no stack needed)
-	@go test $(GO_TEST_FLAGS) ./config/ ./dlq/ ./risk/ ./trust/
+unit: ## run every test that needs no stack (-short skips those that reach it through testkit)
+	@go test -short $(GO_TEST_FLAGS) ./...
 
 vet: ## go vet
 	@go vet ./...
 
-lint: $(STATICCHECK) ## staticcheck
-	@$(STATICCHECK) ./...
+lint: $(GOLANGCI_LINT) ## golangci-lint (.golangci.yml, staticcheck among its linters), then the architecture test
+	@$(GOLANGCI_LINT) run ./...
+	@go test -count=1 ./internal/archtest/
 
-$(STATICCHECK):
-	@echo "installing staticcheck $(STATICCHECK_VERSION) into $(CACHE)/tools" >&2
+$(GOLANGCI_LINT):
+	@echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(CACHE)/tools" >&2
 	@mkdir -p $(CACHE)/tools
-	@GOBIN=$$(mktemp -d) && GOBIN=$$GOBIN go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) && mv $$GOBIN/staticcheck $@
+	@GOBIN=$$(mktemp -d) && GOBIN=$$GOBIN go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) && mv $$GOBIN/golangci-lint $@
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

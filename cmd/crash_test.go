@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"trustdocs/config"
+	"trustdocs/docstore"
 	"trustdocs/infra"
-	"trustdocs/store"
 	"trustdocs/testkit"
 )
 
@@ -148,7 +148,7 @@ func TestDocPackSurvivesDuplicatesAndAKilledWorker(t *testing.T) {
 	for rows.Next() {
 		var docID, packID string
 		require.NoError(t, rows.Scan(&docID, &packID))
-		for _, key := range []string{store.KeysFor(cfg.DocsEnv, packID, docID, 1).PDF, store.KeysFor(cfg.DocsEnv, packID, docID, 1).Envelope} {
+		for _, key := range []string{docstore.KeysFor(cfg.DocsEnv, packID, docID, 1).PDF, docstore.KeysFor(cfg.DocsEnv, packID, docID, 1).Envelope} {
 			v, err := clients.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(cfg.DocsBucket), Prefix: aws.String(key)})
 			require.NoError(t, err)
 			require.Len(t, v.Versions, 1, "one version of %s", key)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/docstore"
 	"trustdocs/events"
-	"trustdocs/store"
 	"trustdocs/testkit"
 )
 
@@ -52,7 +52,8 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 		var docID string
 		var vars map[string]string
 		require.NoError(t, rows.Scan(&docID, &vars))
-		pdf, err := store.GetObject(ctx, clients.S3, cfg.DocsBucket, store.KeysFor(cfg.DocsEnv, packID, docID, 1).PDF)
+		docs := docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv}
+		pdf, err := docs.Get(ctx, docs.Keys(packID, docID, 1).PDF)
 		require.NoError(t, err)
 		flat := testkit.PDFText(t, pdf)
 		for name, v := range vars {

@@ -21,8 +21,8 @@ import (
 
 	"trustdocs/consumer"
 	"trustdocs/events"
-	"trustdocs/store"
 	"trustdocs/testkit"
+	"trustdocs/trustcache"
 	"trustdocs/workers"
 )
 
@@ -432,7 +432,7 @@ func TestJobsListAndRetryFailedJobs(t *testing.T) {
 
 	// trace of the user: the ledger rows, the jobs with their failed attempt, the trust
 	// version and the cache item the recompute refreshed.
-	_, found, err := store.GetTrustCache(ctx, st.clients.DynamoDB, st.cfg.TrustCacheTable, "usr_jobs")
+	_, found, err := trustcache.Table{DB: st.clients.DynamoDB, Name: st.cfg.TrustCacheTable}.Get(ctx, "usr_jobs")
 	require.NoError(t, err)
 	require.True(t, found, "the risk recompute refreshed the cache")
 	r = runBin(t, env, "pipelinectl", "trace", "usr_jobs", "--json")

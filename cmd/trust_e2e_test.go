@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/require"
 
 	"trustdocs/events"
 	"trustdocs/risk"
-	"trustdocs/store"
 	"trustdocs/testkit"
+	"trustdocs/trust"
+	"trustdocs/trustcache"
 	"trustdocs/webhook"
 )
 
@@ -57,8 +59,8 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 	}
 	publish("evt_rsk_refund_1", events.RefundRequested, events.RiskSignal{UserID: user, BookingID: "bkg_7Q2M"})
 
-	item := func() (store.TrustCacheItem, bool) {
-		it, found, err := store.GetTrustCache(ctx, clients.DynamoDB, cfg.TrustCacheTable, user)
+	item := func() (trust.CacheItem, bool) {
+		it, found, err := trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}.Get(ctx, user)
 		require.NoError(t, err)
 		return it, found
 	}
@@ -111,7 +113,10 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 		UpdateExpression:          aws.String("SET trusted_pro = :t"),
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":t": &ddbtypes.AttributeValueMemberBOOL{Value: true}}})
 	require.NoError(t, err)
-	require.NoError(t, store.PutTrustCache(ctx, clients.DynamoDB, cfg.TrustCacheTable, store.TrustCacheItem{UserID: "usr_ghost", Version: 7, Badges: []string{"trusted_pro"}}))
+	ghostItem, err := attributevalue.MarshalMap(trust.CacheItem{UserID: "usr_ghost", Version: 7, Badges: []string{"trusted_pro"}})
+	require.NoError(t, err)
+	_, err = clients.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(cfg.TrustCacheTable), Item: ghostItem})
+	require.NoError(t, err)
 	r = runBin(t, env, "pipelinectl", "cache", "reconcile", "--all", "--json")
 	require.Equal(t, 0, r.code, r.stderr)
 	var rep struct{ Checked, OK, Differed, Orphaned int }
@@ -120,7 +125,7 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 	require.Equal(t, 1, rep.Orphaned, r.stdout)
 	fixed, _ = item()
 	require.False(t, fixed.TrustedPro, "the hand-made badge is gone")
-	_, ghost, err := store.GetTrustCache(ctx, clients.DynamoDB, cfg.TrustCacheTable, "usr_ghost")
+	_, ghost, err := trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}.Get(ctx, "usr_ghost")
 	require.NoError(t, err)
 	require.False(t, ghost)
 

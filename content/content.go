@@ -337,3 +337,27 @@ func Matches(gate []string, values ...string) bool {
 	}
 	return false
 }
+
+// LiveTemplate is the latest published, active version of a template, with the clauses
+// it pins, as a pack is built from it.
+type LiveTemplate struct {
+	TemplateID  string
+	Name        string
+	Version     int
+	CityGate    []string
+	RoleGate    []string
+	Layout      Layout
+	SignerRoles []SignerRole
+	Clauses     []LiveClause
+}
+
+// LiveClause is one pinned clause version.
+type LiveClause struct {
+	ClauseID  string
+	Name      string
+	Version   int
+	CityGate  []string
+	RoleGate  []string
+	Body      string
+	Variables json.RawMessage
+}

@@ -31,7 +31,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
 	"trustdocs/consumer"
@@ -129,7 +128,7 @@ func (m *Message) Field(name string) (string, bool) {
 // Client reads, replays and purges the dead-letter queues.
 type Client struct {
 	SQS  *sqs.Client
-	Pool *pgxpool.Pool // message_failure and the audit
+	Pool *store.Pool // message_failure and the audit
 	// DLQSuffix names each DLQ after its source queue (config DLQ_SUFFIX).
 	DLQSuffix string
 	// Visibility is how long a scanned message stays hidden if the scan dies; default

@@ -1,8 +1,9 @@
 // Package docpack decides what a checkout's doc pack holds: which templates apply to the
 // leg, which of their clauses pass their city and role gates, the variables each clause
 // needs (resolved from the event, formatted for a contract, validated against the
-// clause's schema) and who signs. It is pure logic: the River jobs store and render the
-// plan.
+// clause's schema) and who signs; and renders a document from what the database keeps of
+// it (Render), the same bytes every time. It is pure logic: the River jobs store the
+// plan and the PDFs.
 package docpack
 
 import (
@@ -17,7 +18,6 @@ import (
 
 	"trustdocs/content"
 	"trustdocs/events"
-	"trustdocs/store"
 )
 
 // Doc is one document of a pack: a template version, its gated clauses in order, the
@@ -27,17 +27,9 @@ type Doc struct {
 	TemplateVersion int
 	TemplateName    string
 	Layout          content.Layout
-	Clauses         []store.LiveClause
+	Clauses         []content.LiveClause
 	Variables       map[string]string
-	Signers         map[string]Signer // by signer role
-	SignerOrder     []string          // roles in the template's order
-}
-
-// Signer is who signs for a role.
-type Signer struct {
-	UserID string `json:"user_id"`
-	Name   string `json:"name"`
-	Email  string `json:"email"`
+	Signers         SignerMap // by signer role, those of the template's roles the leg has
 }
 
 // Plan is the documents of one pack.
@@ -52,7 +44,7 @@ var ErrNoTemplate = errors.New("no active template applies to this leg")
 
 // Build plans a pack for a checkout. An error names every missing or invalid variable
 // and missing signer, so the failure recorded on the pack says what upstream must fix.
-func Build(c events.Checkout, templates []store.LiveTemplate) (Plan, error) {
+func Build(c events.Checkout, templates []content.LiveTemplate) (Plan, error) {
 	p := Plan{LegID: c.LegID, City: c.City}
 	vars := Variables(c)
 	var problems []string
@@ -61,7 +53,7 @@ func Build(c events.Checkout, templates []store.LiveTemplate) (Plan, error) {
 			continue
 		}
 		d := Doc{TemplateID: t.TemplateID, TemplateVersion: t.Version, TemplateName: t.Name, Layout: t.Layout,
-			Variables: map[string]string{}, Signers: map[string]Signer{}}
+			Variables: map[string]string{}, Signers: SignerMap{}}
 		for _, cl := range t.Clauses {
 			if !content.Matches(cl.CityGate, c.City) || !content.Matches(cl.RoleGate, c.Roles...) {
 				continue
@@ -96,7 +88,6 @@ func Build(c events.Checkout, templates []store.LiveTemplate) (Plan, error) {
 				continue
 			}
 			d.Signers[sr.Role] = Signer{UserID: party.UserID, Name: party.LegalName, Email: party.Email}
-			d.SignerOrder = append(d.SignerOrder, sr.Role)
 		}
 		p.Docs = append(p.Docs, d)
 	}

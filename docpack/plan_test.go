@@ -9,22 +9,21 @@ import (
 	"trustdocs/content"
 	"trustdocs/docpack"
 	"trustdocs/events"
-	"trustdocs/store"
 )
 
-// liveFromLibrary builds what store.LiveTemplates returns after publishing the shipped
+// liveFromLibrary builds what content.LiveTemplates returns after publishing the shipped
 // content, without a database.
-func liveFromLibrary(t *testing.T) []store.LiveTemplate {
+func liveFromLibrary(t *testing.T) []content.LiveTemplate {
 	t.Helper()
 	lib, err := content.Load(content.FS)
 	require.NoError(t, err)
-	var out []store.LiveTemplate
+	var out []content.LiveTemplate
 	for _, tp := range lib.Templates {
-		lt := store.LiveTemplate{TemplateID: "tpl_" + tp.Slug + "_v1", Name: tp.Name, Version: 1, CityGate: tp.CityGate,
+		lt := content.LiveTemplate{TemplateID: "tpl_" + tp.Slug + "_v1", Name: tp.Name, Version: 1, CityGate: tp.CityGate,
 			RoleGate: tp.RoleGate, Layout: tp.Layout, SignerRoles: tp.SignerRoles}
 		for _, name := range tp.Clauses {
 			c, _ := lib.Clause(name)
-			lt.Clauses = append(lt.Clauses, store.LiveClause{ClauseID: "cls_" + c.Slug + "_v1", Name: c.Name, Version: 1,
+			lt.Clauses = append(lt.Clauses, content.LiveClause{ClauseID: "cls_" + c.Slug + "_v1", Name: c.Name, Version: 1,
 				CityGate: c.CityGate, RoleGate: c.RoleGate, Body: c.Body, Variables: c.Variables})
 		}
 		out = append(out, lt)
@@ -62,7 +61,7 @@ func TestContractCheckoutGetsGatedDocuments(t *testing.T) {
 	}
 	sow := byName["Talent SOW"]
 	require.Equal(t, []string{"SOW: Base Terms", "NYC: Model Worker Protections", "Model Release: Adult"}, clauseNames(sow), "NYC model leg")
-	require.Equal(t, []string{"buyer", "talent"}, sow.SignerOrder)
+	require.Equal(t, []string{"buyer", "talent"}, sow.Signers.Roles(content.SignerRoles))
 	require.Equal(t, "Jordan Lee", sow.Signers["talent"].Name)
 	require.Equal(t, "USD 1,200.00", sow.Variables["fee_amount"])
 	require.Equal(t, "Saturday, December 5, 2026 at 9:00 AM EST", sow.Variables["starts_at"], "shown in the city's time zone")
@@ -70,7 +69,7 @@ func TestContractCheckoutGetsGatedDocuments(t *testing.T) {
 
 	rules := byName["Studio House Rules"]
 	require.Equal(t, []string{"House Rules: Standard"}, clauseNames(rules), "the LA permit clause is gated out in NYC")
-	require.Equal(t, []string{"buyer", "studio_owner"}, rules.SignerOrder)
+	require.Equal(t, []string{"buyer", "studio_owner"}, rules.Signers.Roles(content.SignerRoles))
 	require.Equal(t, "Studio Nine Inc.", rules.Variables["studio_name"])
 }
 

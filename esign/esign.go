@@ -8,7 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"sort"
+
+	"trustdocs/docpack"
 )
 
 // Recipient is one signer of an envelope.
@@ -59,32 +60,14 @@ func (Sandbox) Send(_ context.Context, e Envelope) (string, error) {
 
 func (Sandbox) Void(context.Context, string, string) error { return nil }
 
-// RecipientsFrom turns a signer map (role -> signer) into recipients in the template's
-// signer order; roles not in order come last, sorted, so the result is deterministic.
-func RecipientsFrom(signers map[string]Recipient, order []string) []Recipient {
-	var out []Recipient
-	seen := map[string]bool{}
-	for _, role := range order {
-		if r, ok := signers[role]; ok {
-			r.Role = role
-			out = append(out, r)
-			seen[role] = true
-		}
-	}
-	var rest []string
-	for role := range signers {
-		if !seen[role] {
-			rest = append(rest, role)
-		}
-	}
-	sort.Strings(rest)
-	for _, role := range rest {
-		r := signers[role]
-		r.Role = role
-		out = append(out, r)
-	}
-	for i := range out {
-		out[i].RoutingOrder = i + 1
+// RecipientsFrom turns a signer map into recipients in the given role order (the
+// template's signer order), routing order 1, 2, ...
+func RecipientsFrom(signers docpack.SignerMap, order []string) []Recipient {
+	roles := signers.Roles(order)
+	out := make([]Recipient, 0, len(roles))
+	for i, role := range roles {
+		s := signers[role]
+		out = append(out, Recipient{Role: role, UserID: s.UserID, Name: s.Name, Email: s.Email, RoutingOrder: i + 1})
 	}
 	return out
 }

@@ -78,3 +78,13 @@ const (
 
 // TypeAttribute is the SNS/SQS message attribute that carries the event type.
 const TypeAttribute = "type"
+
+// DocPackStatus is the pack status an outbound doc_pack.* type announces (issued,
+// signed, voided, superseded); ok is false for other types.
+func DocPackStatus(typ string) (status string, ok bool) {
+	switch typ {
+	case DocPackIssued, DocPackSigned, DocPackVoided, DocPackSuperseded:
+		return strings.TrimPrefix(typ, "doc_pack."), true
+	}
+	return "", false
+}

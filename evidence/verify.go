@@ -10,11 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/jackc/pgx/v5"
-
+	"trustdocs/docpack"
+	"trustdocs/docstore"
 	"trustdocs/store"
 )
 
@@ -56,18 +53,18 @@ func (r *Report) check(name string, ok bool, detail string) {
 // database and the hash file, re-renders it from the stored inputs and compares the
 // bytes, and reads its retention and legal hold. A mismatch is a failed check in the
 // report, not an error; errors mean the verification itself could not be done.
-func Verify(ctx context.Context, q store.Querier, client *s3.Client, bucket, env, docID string) (Report, error) {
+func Verify(ctx context.Context, q store.Querier, docs docstore.Store, docID string) (Report, error) {
 	r := Report{DocID: docID}
-	d, err := store.DocForRender(ctx, q, docID)
+	d, err := store.DocByID(ctx, q, docID)
 	if err != nil {
 		return r, err
 	}
 	if d.RenderS3 == nil || d.RenderSHA256 == nil {
 		return r, fmt.Errorf("doc %s has not been rendered yet", docID)
 	}
-	keys := store.KeysFor(env, d.PackID, d.DocID, 1)
+	keys := docs.Keys(d.PackID, d.DocID, 1)
 	r.PDF = *d.RenderS3
-	pdf, err := store.GetObject(ctx, client, bucket, keys.PDF)
+	pdf, err := docs.Get(ctx, keys.PDF)
 	if err != nil {
 		return r, err
 	}
@@ -75,7 +72,7 @@ func Verify(ctx context.Context, q store.Querier, client *s3.Client, bucket, env
 	r.SHA256 = hex.EncodeToString(sum[:])
 	r.check("database hash", r.SHA256 == *d.RenderSHA256, fmt.Sprintf("pdf %s, database %s", r.SHA256, *d.RenderSHA256))
 
-	hashFile, err := store.GetObject(ctx, client, bucket, keys.Hash)
+	hashFile, err := docs.Get(ctx, keys.Hash)
 	if err != nil {
 		r.check("hash file", false, err.Error())
 	} else {
@@ -87,7 +84,7 @@ func Verify(ctx context.Context, q store.Querier, client *s3.Client, bucket, env
 		r.check("hash file", got == r.SHA256, fmt.Sprintf("pdf %s, %s says %s", r.SHA256, keys.Hash, got))
 	}
 
-	again, err := RenderStored(ctx, q, d)
+	again, err := rerender(ctx, q, d)
 	if err != nil {
 		r.check("re-render", false, err.Error())
 	} else {
@@ -107,73 +104,47 @@ func Verify(ctx context.Context, q store.Querier, client *s3.Client, bucket, env
 			len(breaks), n, breaks[0].Seq, breaks[0].SignEventID))
 	}
 
-	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(keys.PDF)})
+	lock, err := docs.LockOf(ctx, keys.PDF)
 	if err != nil {
-		return r, fmt.Errorf("head s3://%s/%s: %w", bucket, keys.PDF, err)
+		return r, err
 	}
-	r.RetentionMode = string(head.ObjectLockMode)
-	r.RetainUntil = aws.ToTime(head.ObjectLockRetainUntilDate)
-	r.LegalHold = head.ObjectLockLegalHoldStatus == s3types.ObjectLockLegalHoldStatusOn
+	r.RetentionMode, r.RetainUntil, r.LegalHold = lock.Mode, lock.RetainUntil, lock.LegalHold
 	r.check("retention", r.RetentionMode != "" && r.RetainUntil.After(time.Now()),
 		fmt.Sprintf("%s until %s", r.RetentionMode, r.RetainUntil.Format(time.DateOnly)))
-	var actor, why *string
-	if err := q.QueryRow(ctx, `select legal_hold_actor, legal_hold_reason from doc_instance where doc_id = $1`, docID).Scan(&actor, &why); err != nil && err != pgx.ErrNoRows {
-		return r, fmt.Errorf("doc %s legal hold: %w", docID, err)
-	}
-	r.LegalHoldActor, r.LegalHoldWhy = deref(actor), deref(why)
+	r.LegalHoldActor, r.LegalHoldWhy = d.LegalHoldActor, d.LegalHoldReason
 	return r, nil
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
+// rerender renders the document again from what the database keeps of it, as the
+// render job first did (docpack.Render).
+func rerender(ctx context.Context, q store.Querier, d store.Doc) ([]byte, error) {
+	in, err := store.RenderInputs(ctx, q, d)
+	if err != nil {
+		return nil, err
 	}
-	return *s
+	return docpack.Render(in)
 }
 
 // SetLegalHold sets or clears the S3 legal hold on a document's objects (PDF, hash
 // file, envelope file) and records who did it and why.
-func SetLegalHold(ctx context.Context, pool interface {
-	Begin(context.Context) (pgx.Tx, error)
-}, client *s3.Client, bucket, env, docID string, on bool, actor, reason string) ([]string, error) {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	d, err := store.DocForRender(ctx, tx, docID)
-	if err != nil {
-		return nil, err
-	}
-	keys := store.KeysFor(env, d.PackID, d.DocID, 1)
-	status := s3types.ObjectLockLegalHoldStatusOff
-	if on {
-		status = s3types.ObjectLockLegalHoldStatusOn
-	}
+func SetLegalHold(ctx context.Context, db store.DB, docs docstore.Store, docID string, on bool, actor, reason string) ([]string, error) {
 	var done []string
-	for _, key := range []string{keys.PDF, keys.Hash, keys.Envelope} {
-		_, err := client.PutObjectLegalHold(ctx, &s3.PutObjectLegalHoldInput{
-			Bucket: aws.String(bucket), Key: aws.String(key),
-			LegalHold: &s3types.ObjectLockLegalHold{Status: status},
-		})
+	err := store.InTx(ctx, db, func(tx store.Tx) error {
+		d, err := store.DocByID(ctx, tx, docID)
 		if err != nil {
-			if isMissing(err) && key != keys.PDF {
-				continue // the envelope file exists only once the envelope was sent
-			}
-			return done, fmt.Errorf("legal hold on s3://%s/%s: %w", bucket, key, err)
+			return err
 		}
-		done = append(done, key)
-	}
-	if err := store.RecordLegalHoldTx(ctx, tx, docID, on, actor, reason); err != nil {
-		return done, err
-	}
-	return done, tx.Commit(ctx)
-}
-
-func isMissing(err error) bool {
-	var nsk *s3types.NoSuchKey
-	if errors.As(err, &nsk) {
-		return true
-	}
-	return strings.Contains(err.Error(), "NoSuchKey") || strings.Contains(err.Error(), "StatusCode: 404")
+		keys := docs.Keys(d.PackID, d.DocID, 1)
+		for _, key := range []string{keys.PDF, keys.Hash, keys.Envelope} {
+			if err := docs.SetLegalHold(ctx, key, on); err != nil {
+				if errors.Is(err, docstore.ErrNoObject) && key != keys.PDF {
+					continue // the envelope file exists only once the envelope was sent
+				}
+				return err
+			}
+			done = append(done, key)
+		}
+		return store.RecordLegalHoldTx(ctx, tx, docID, on, actor, reason)
+	})
+	return done, err
 }

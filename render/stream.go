@@ -236,7 +236,8 @@ func (cs *contentStream) setStrokeColor(r, g, b uint8) {
 }
 
 func (cs *contentStream) line(x1, y1, x2, y2 float64) {
-	b := append(cs.page, "q\n"...)
+	b := cs.page
+	b = append(b, "q\n"...)
 	b = strconv.AppendFloat(b, x1, 'f', 2, 64)
 	b = append(b, ' ')
 	b = strconv.AppendFloat(b, pageHeight-y1, 'f', 2, 64)
@@ -244,7 +245,8 @@ func (cs *contentStream) line(x1, y1, x2, y2 float64) {
 	b = strconv.AppendFloat(b, x2, 'f', 2, 64)
 	b = append(b, ' ')
 	b = strconv.AppendFloat(b, pageHeight-y2, 'f', 2, 64)
-	cs.page = append(b, " l S\nQ\n"...)
+	b = append(b, " l S\nQ\n"...)
+	cs.page = b
 }
 
 // estimateContent is a slight overestimate of the largest page's

@@ -137,32 +137,8 @@ func publishTemplate(ctx context.Context, tx pgx.Tx, t content.Template, refs []
 	return out, nil
 }
 
-// LiveTemplate is the latest published, active version of a template, with the clauses
-// it pins, as a pack is built from it.
-type LiveTemplate struct {
-	TemplateID  string
-	Name        string
-	Version     int
-	CityGate    []string
-	RoleGate    []string
-	Layout      content.Layout
-	SignerRoles []content.SignerRole
-	Clauses     []LiveClause
-}
-
-// LiveClause is one pinned clause version.
-type LiveClause struct {
-	ClauseID  string
-	Name      string
-	Version   int
-	CityGate  []string
-	RoleGate  []string
-	Body      string
-	Variables json.RawMessage
-}
-
 // LiveTemplates returns, per template name, its latest published version if active.
-func LiveTemplates(ctx context.Context, q Querier) ([]LiveTemplate, error) {
+func LiveTemplates(ctx context.Context, q Querier) ([]content.LiveTemplate, error) {
 	rows, err := q.Query(ctx, `
 		select distinct on (name) template_id, name, version, city_gate, role_gate, layout_json, signer_roles, clauses_ordered, is_active
 		from doc_template where published_at is not null
@@ -171,7 +147,7 @@ func LiveTemplates(ctx context.Context, q Querier) ([]LiveTemplate, error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	type rawT struct {
-		t       LiveTemplate
+		t       content.LiveTemplate
 		refs    []clauseRef
 		active  bool
 		layout  []byte
@@ -198,14 +174,14 @@ func LiveTemplates(ctx context.Context, q Querier) ([]LiveTemplate, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	var out []LiveTemplate
+	var out []content.LiveTemplate
 	for _, r := range raws {
 		if !r.active {
 			continue
 		}
 		slices.SortFunc(r.refs, func(a, b clauseRef) int { return a.Order - b.Order })
 		for _, ref := range r.refs {
-			var c LiveClause
+			var c content.LiveClause
 			err := q.QueryRow(ctx, `
 				select clause_id, name, version, city_gate, role_gate, body_markdown, variables_json
 				from doc_clause where clause_id = $1`, ref.ClauseID).
@@ -233,10 +209,10 @@ func TemplateVersion(ctx context.Context, q Querier, templateID string) (name st
 }
 
 // ClausesByID returns clause versions in the order of ids.
-func ClausesByID(ctx context.Context, q Querier, ids []string) ([]LiveClause, error) {
-	out := make([]LiveClause, 0, len(ids))
+func ClausesByID(ctx context.Context, q Querier, ids []string) ([]content.LiveClause, error) {
+	out := make([]content.LiveClause, 0, len(ids))
 	for _, id := range ids {
-		var c LiveClause
+		var c content.LiveClause
 		err := q.QueryRow(ctx, `
 			select clause_id, name, version, city_gate, role_gate, body_markdown, variables_json
 			from doc_clause where clause_id = $1`, id).

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"trustdocs/docpack"
 )
 
 // NewPack is a pack and its documents as the build job creates them.
@@ -23,7 +25,7 @@ type NewDoc struct {
 	TemplateVersion   int
 	ClauseIDs         []string
 	Variables         map[string]string
-	SignerMap         any // role -> signer, stored as signer_map_json
+	Signers           docpack.SignerMap // stored as signer_map_json
 }
 
 // CreatePackTx records the leg, and the pack with its documents unless a pack from the
@@ -49,7 +51,7 @@ func CreatePackTx(ctx context.Context, tx pgx.Tx, p NewPack) (created bool, err 
 	}
 	for _, d := range p.Docs {
 		vars, _ := json.Marshal(d.Variables)
-		signers, err := json.Marshal(d.SignerMap)
+		signers, err := json.Marshal(d.Signers)
 		if err != nil {
 			return false, fmt.Errorf("doc %s signer map: %w", d.DocID, err)
 		}
@@ -75,32 +77,58 @@ func LivePack(ctx context.Context, q Querier, legID string) (packID, status stri
 	return packID, status, true, nil
 }
 
-// DocToRender is everything needed to render a document again, byte for byte.
-type DocToRender struct {
+// Doc is a doc_instance row: what it was made from and where it stands.
+type Doc struct {
 	DocID, PackID, TemplateID string
 	TemplateVersion           int
 	Variables                 map[string]string
-	SignerMap                 json.RawMessage
+	Signers                   docpack.SignerMap
 	ClauseIDs                 []string
 	RenderS3, RenderSHA256    *string
+	EnvelopeID                string // "" until sent
+	EnvelopeStatus            string // none, sent, completed, voided, expired
+	LegalHoldActor            string
+	LegalHoldReason           string
 }
 
-// DocForRender loads a document's stored inputs.
-func DocForRender(ctx context.Context, q Querier, docID string) (DocToRender, error) {
-	var d DocToRender
-	var vars []byte
+// DocByID loads a document; ErrNotFound if there is none.
+func DocByID(ctx context.Context, q Querier, docID string) (Doc, error) {
+	var d Doc
+	var vars, signers []byte
 	err := q.QueryRow(ctx, `
 		select doc_id, pack_id, template_id, template_version, variables_filled, signer_map_json, coalesce(clause_ids, '{}'),
-		       render_pdf_s3, render_pdf_sha256
+		       render_pdf_s3, render_pdf_sha256, coalesce(envelope_id, ''), coalesce(envelope_status, 'none'),
+		       coalesce(legal_hold_actor, ''), coalesce(legal_hold_reason, '')
 		from doc_instance where doc_id = $1`, docID).
-		Scan(&d.DocID, &d.PackID, &d.TemplateID, &d.TemplateVersion, &vars, &d.SignerMap, &d.ClauseIDs, &d.RenderS3, &d.RenderSHA256)
+		Scan(&d.DocID, &d.PackID, &d.TemplateID, &d.TemplateVersion, &vars, &signers, &d.ClauseIDs, &d.RenderS3, &d.RenderSHA256,
+			&d.EnvelopeID, &d.EnvelopeStatus, &d.LegalHoldActor, &d.LegalHoldReason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, fmt.Errorf("doc %s: %w", docID, ErrNotFound)
+	}
 	if err != nil {
 		return d, fmt.Errorf("doc %s: %w", docID, err)
 	}
 	if err := json.Unmarshal(vars, &d.Variables); err != nil {
 		return d, fmt.Errorf("doc %s variables: %w", docID, err)
 	}
+	if err := json.Unmarshal(signers, &d.Signers); err != nil {
+		return d, fmt.Errorf("doc %s signer map: %w", docID, err)
+	}
 	return d, nil
+}
+
+// RenderInputs loads what a document is rendered from: its template version's name and
+// layout and its clause versions in order, with the document's variables and signers.
+func RenderInputs(ctx context.Context, q Querier, d Doc) (docpack.Stored, error) {
+	name, layout, err := TemplateVersion(ctx, q, d.TemplateID)
+	if err != nil {
+		return docpack.Stored{}, err
+	}
+	clauses, err := ClausesByID(ctx, q, d.ClauseIDs)
+	if err != nil {
+		return docpack.Stored{}, err
+	}
+	return docpack.Stored{DocID: d.DocID, TemplateName: name, Layout: layout, Clauses: clauses, Variables: d.Variables, Signers: d.Signers}, nil
 }
 
 // VoidedEnvelope is a document whose envelope was voided with its pack.
@@ -184,4 +212,23 @@ func LegCancelledAt(ctx context.Context, q Querier, legID string) (t time.Time, 
 		return t, false, fmt.Errorf("leg %s: %w", legID, err)
 	}
 	return *at, true, nil
+}
+
+// SentDocs returns a pack's documents that have an envelope, by id.
+func SentDocs(ctx context.Context, q Querier, packID string) ([]Doc, error) {
+	ids, err := PackDocIDs(ctx, q, packID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Doc
+	for _, id := range ids {
+		d, err := DocByID(ctx, q, id)
+		if err != nil {
+			return nil, err
+		}
+		if d.EnvelopeID != "" {
+			out = append(out, d)
+		}
+	}
+	return out, nil
 }

@@ -37,20 +37,8 @@ func InsertRiskEventsTx(ctx context.Context, tx pgx.Tx, evs []RiskEvent) (int64,
 	return added, nil
 }
 
-// Window is a risk window of whole UTC days, [Start, End).
-type Window struct {
-	Start, End time.Time
-}
-
-func (w Window) String() string {
-	return "[" + w.Start.Format(time.DateOnly) + "," + w.End.Format(time.DateOnly) + ")"
-}
-
-// Days is the window's length.
-func (w Window) Days() int { return int(w.End.Sub(w.Start).Hours() / 24) }
-
 // CountRiskTx counts a user's ledger rows in a window, per kind.
-func CountRiskTx(ctx context.Context, tx pgx.Tx, userID string, w Window) (risk.Counters, error) {
+func CountRiskTx(ctx context.Context, tx pgx.Tx, userID string, w risk.Window) (risk.Counters, error) {
 	var c risk.Counters
 	err := tx.QueryRow(ctx, `
 		select count(*) filter (where kind = 'disputes_opened'), count(*) filter (where kind = 'refunds_asked'),
@@ -65,18 +53,10 @@ func CountRiskTx(ctx context.Context, tx pgx.Tx, userID string, w Window) (risk.
 	return c, nil
 }
 
-// RiskSnapshot is one trust_risk_signal row.
-type RiskSnapshot struct {
-	SignalID, UserID string
-	Window           Window
-	Counters         risk.Counters
-	Result           risk.Result // flags_json
-}
-
 // UpsertRiskSnapshotTx stores the snapshot of a (user, window), replacing the stored one
 // only if its counters, score or flags differ: recomputing with the same inputs changes
 // nothing, computed_at included. It reports whether the row changed.
-func UpsertRiskSnapshotTx(ctx context.Context, tx pgx.Tx, s RiskSnapshot) (bool, error) {
+func UpsertRiskSnapshotTx(ctx context.Context, tx pgx.Tx, s risk.Snapshot) (bool, error) {
 	flags, err := json.Marshal(s.Result)
 	if err != nil {
 		return false, fmt.Errorf("encode flags: %w", err)

@@ -166,3 +166,12 @@ func RecordLegalHoldTx(ctx context.Context, tx pgx.Tx, docID string, on bool, ac
 	}
 	return nil
 }
+
+// CountSignEvents counts a document's evidence rows of one event (e.g. signed).
+func CountSignEvents(ctx context.Context, q Querier, docID, event string) (int, error) {
+	var n int
+	if err := q.QueryRow(ctx, `select count(*) from doc_sign_event where doc_id = $1 and event = $2`, docID, event).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sign events of %s: %w", docID, err)
+	}
+	return n, nil
+}

@@ -214,3 +214,17 @@ func ApplySocialTx(ctx context.Context, tx pgx.Tx, u SocialUpdate) (bool, error)
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// LatestCandidate returns the provider's candidate most recently requested for a user;
+// found is false when none was.
+func LatestCandidate(ctx context.Context, q Querier, provider, userID string) (candidateID string, found bool, err error) {
+	err = q.QueryRow(ctx, `select candidate_id from bg_candidate where user_id = $1 and provider = $2
+		order by requested_at desc limit 1`, userID, provider).Scan(&candidateID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("candidate of %s: %w", userID, err)
+	}
+	return candidateID, true, nil
+}

@@ -8,30 +8,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"trustdocs/risk"
+	"trustdocs/trust"
 )
 
-// TrustState is everything the trust_cache item is built from, read in one snapshot so
-// Version matches the rest.
-type TrustState struct {
-	UserID      string
-	Version     int64
-	IDVPassed   bool
-	AgeVerified bool
-	Badges      []ActiveBadge  // active (not revoked, not expired) badges, by kind
-	Risk        []RiskSnapshot // the newest snapshot of each rolling window length, shortest first
-}
-
-// ActiveBadge is a badge in force; Expires nil means it does not expire.
-type ActiveBadge struct {
-	Kind    string
-	Expires *time.Time
-}
-
-// LoadTrustState reads a user's trust state in one repeatable-read transaction. The
-// rolling windows it reports are the newest snapshot of each length in windowDays.
-func LoadTrustState(ctx context.Context, pool *pgxpool.Pool, userID string, windowDays []int, now time.Time) (TrustState, error) {
-	s := TrustState{UserID: userID}
-	err := pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+// LoadTrustState reads a user's trust state in one repeatable-read transaction (in a
+// test's transaction, a savepoint of it). The rolling windows it reports are the newest
+// snapshot of each length in windowDays.
+func LoadTrustState(ctx context.Context, db DB, userID string, windowDays []int, now time.Time) (trust.State, error) {
+	s := trust.State{UserID: userID}
+	err := snapshotTx(ctx, db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `
 			select coalesce((select version from trust_user where user_id = $1), 0),
 			       exists (select 1 from idv_status where user_id = $1 and status = 'passed'),
@@ -48,7 +35,7 @@ func LoadTrustState(ctx context.Context, pool *pgxpool.Pool, userID string, wind
 			return err
 		}
 		for rows.Next() {
-			var b ActiveBadge
+			var b trust.ActiveBadge
 			if err := rows.Scan(&b.Kind, &b.Expires); err != nil {
 				return err
 			}
@@ -68,7 +55,7 @@ func LoadTrustState(ctx context.Context, pool *pgxpool.Pool, userID string, wind
 			return err
 		}
 		for rows.Next() {
-			r := RiskSnapshot{UserID: userID}
+			r := risk.Snapshot{UserID: userID}
 			var flags []byte
 			c := &r.Counters
 			if err := rows.Scan(&r.SignalID, &r.Window.Start, &r.Window.End, &c.DisputesOpened, &c.RefundsAsked, &c.Cancellations,
@@ -97,4 +84,13 @@ func TrustUsers(ctx context.Context, q Querier) ([]string, error) {
 		return nil, fmt.Errorf("trust users: %w", err)
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// snapshotTx runs fn in a read-only repeatable-read transaction of a pool, so every
+// read sees one snapshot; given a transaction, it runs fn in a savepoint of it.
+func snapshotTx(ctx context.Context, db DB, fn func(tx pgx.Tx) error) error {
+	if p, ok := db.(*pgxpool.Pool); ok {
+		return pgx.BeginTxFunc(ctx, p, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+	}
+	return pgx.BeginFunc(ctx, db, fn)
 }

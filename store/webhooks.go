@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"trustdocs/docpack"
 )
 
 // WebhookSeen reports whether a provider event with this dedupe key was recorded.
@@ -34,10 +36,7 @@ func RecordWebhookTx(ctx context.Context, tx pgx.Tx, dedupeKey, provider, eventT
 // EnvelopeDoc is the document an envelope belongs to.
 type EnvelopeDoc struct {
 	DocID, PackID, Status string
-	Signers               map[string]struct {
-		UserID string `json:"user_id"`
-		Email  string `json:"email"`
-	}
+	Signers               docpack.SignerMap
 }
 
 // DocByEnvelope finds the document of a provider envelope id.

@@ -1,7 +1,8 @@
 // Package testkit sets up tests against the real local stack: a fresh PostgreSQL
 // database per test, and AWS resources (queues, topics, bucket, table) with names no
 // other test uses. A service that does not answer fails the test at once with the
-// command that starts it; nothing is skipped.
+// command that starts it; nothing is skipped, except under -short (`make unit`), where
+// every test that reaches the stack through Config, DB or AWS skips before it connects.
 package testkit
 
 import (
@@ -26,6 +27,16 @@ import (
 
 const startHint = "start the local stack with `make up` (or run `make test`, which does)"
 
+// skipShort skips a test that needs the local stack when tests run with -short. That is
+// how `make unit` (go test -short ./...) runs every test that needs no stack without a
+// hand-kept list of packages. Without -short (make test) nothing is skipped.
+func skipShort(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs the local stack (PostgreSQL, MinIO, fauxqs, DynamoDB Local): run make test; skipped under -short (make unit)")
+	}
+}
+
 // Suffix returns a short random name part, lowercase so S3 accepts it.
 func Suffix() string {
 	b := make([]byte, 4)
@@ -38,6 +49,7 @@ func Suffix() string {
 // so redrive tests are quick.
 func Config(t testing.TB) config.Config {
 	t.Helper()
+	skipShort(t)
 	cfg, err := config.Load()
 	if err != nil {
 		t.Fatalf("configuration: %v", err)
@@ -64,6 +76,7 @@ func Config(t testing.TB) config.Config {
 // it when the test ends.
 func DB(t testing.TB, cfg *config.Config) *pgxpool.Pool {
 	t.Helper()
+	skipShort(t)
 	ctx := context.Background()
 	name := "td_test_" + Suffix()
 
@@ -130,6 +143,7 @@ func replaceDB(u, name string) string {
 // AWS returns the SDK clients after checking that each local service answers.
 func AWS(t testing.TB, cfg config.Config) *infra.AWS {
 	t.Helper()
+	skipShort(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	clients, err := infra.NewAWS(ctx, cfg, zerolog.Nop())

@@ -57,7 +57,7 @@ func NormalizeCheckr(body []byte) (BackgroundUpdate, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
-		return BackgroundUpdate{}, fmt.Errorf("%w: checkr: %v", ErrMalformed, err)
+		return BackgroundUpdate{}, fmt.Errorf("%w: checkr: %w", ErrMalformed, err)
 	}
 	o := m.Data.Object
 	if m.ID == "" || m.Type == "" {

@@ -110,7 +110,7 @@ func (h *Handler) handle(r *http.Request, provider string, verify Verifier, know
 
 	receipt := newReceiptID(now)
 	data, _ := json.Marshal(events.Webhook{Provider: provider, Headers: v.Headers, BodyBase64: body, ReceivedAt: now.UTC(), ReceiptID: receipt})
-	envelope, _ := json.Marshal(events.Envelope{ID: "whk_" + receipt, Type: events.WebhookReceived, Source: "receiver",
+	envelope, _ := json.Marshal(events.Envelope{ID: EventID(receipt), Type: events.WebhookReceived, Source: "receiver",
 		OccurredAt: now.UTC(), Data: data})
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -128,6 +128,10 @@ func (h *Handler) handle(r *http.Request, provider string, verify Verifier, know
 	log.Info().Str("receipt_id", receipt).Int("bytes", len(body)).Msg("webhook accepted")
 	return http.StatusOK, "accepted " + receipt
 }
+
+// EventID is the id of the event the receiver enqueues for a webhook with this receipt
+// id: what the inbox, the jobs and `pipelinectl trace` know it by.
+func EventID(receiptID string) string { return "whk_" + receiptID }
 
 // newReceiptID is time-ordered and unique: the time in ms, then random bits.
 func newReceiptID(now time.Time) string {

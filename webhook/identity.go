@@ -51,6 +51,7 @@ var personaStatus = map[string]string{
 // NormalizePersona reads a Persona webhook: dedupe on data.id, the inquiry's reference-id
 // is our user id, checks come from payload.included verifications.
 func NormalizePersona(body []byte) (IdentityUpdate, error) {
+	//nolint:tagliatelle // Persona's own kebab-case field names (JSON:API)
 	var m struct {
 		Data struct {
 			ID         string `json:"id"`
@@ -77,7 +78,7 @@ func NormalizePersona(body []byte) (IdentityUpdate, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
-		return IdentityUpdate{}, fmt.Errorf("%w: persona: %v", ErrMalformed, err)
+		return IdentityUpdate{}, fmt.Errorf("%w: persona: %w", ErrMalformed, err)
 	}
 	a := m.Data.Attributes
 	inq := a.Payload.Data
@@ -130,7 +131,7 @@ func NormalizeStripe(body []byte) (IdentityUpdate, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
-		return IdentityUpdate{}, fmt.Errorf("%w: stripe: %v", ErrMalformed, err)
+		return IdentityUpdate{}, fmt.Errorf("%w: stripe: %w", ErrMalformed, err)
 	}
 	o := m.Data.Object
 	if m.ID == "" || m.Type == "" || o.ID == "" {

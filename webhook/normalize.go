@@ -44,6 +44,7 @@ var esignEvents = map[string][2]string{ // provider event -> {evidence event, st
 // (configurationId, envelopeId, event, recipientId, generatedDateTime): DocuSign sends no
 // event id, and retryCount changes between retries.
 func NormalizeDocuSign(body []byte) (ESignUpdate, error) {
+	//nolint:tagliatelle // DocuSign Connect's own camelCase field names
 	var m struct {
 		Event             string          `json:"event"`
 		ConfigurationID   json.RawMessage `json:"configurationId"`
@@ -64,7 +65,7 @@ func NormalizeDocuSign(body []byte) (ESignUpdate, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &m); err != nil {
-		return ESignUpdate{}, fmt.Errorf("%w: docusign: %v", ErrMalformed, err)
+		return ESignUpdate{}, fmt.Errorf("%w: docusign: %w", ErrMalformed, err)
 	}
 	if m.Event == "" || m.Data.EnvelopeID == "" {
 		return ESignUpdate{}, fmt.Errorf("%w: docusign: event and data.envelopeId are required", ErrMalformed)
@@ -137,7 +138,7 @@ func NormalizeDropboxSign(contentType string, body []byte) (ESignUpdate, error) 
 		} `json:"signature_request"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return ESignUpdate{}, fmt.Errorf("%w: dropboxsign: %v", ErrMalformed, err)
+		return ESignUpdate{}, fmt.Errorf("%w: dropboxsign: %w", ErrMalformed, err)
 	}
 	e, sr := m.Event, m.SignatureRequest
 	sec, err := strconv.ParseInt(e.EventTime, 10, 64)
@@ -164,4 +165,16 @@ func NormalizeDropboxSign(contentType string, body []byte) (ESignUpdate, error) 
 		u.Event = "" // a signature we cannot attribute to a signer is not evidence of one
 	}
 	return u, nil
+}
+
+// NormalizeESign normalizes an e-sign provider's event (docusign or dropboxsign; the
+// content type matters to Dropbox Sign's form posts).
+func NormalizeESign(provider, contentType string, body []byte) (ESignUpdate, error) {
+	switch provider {
+	case "docusign":
+		return NormalizeDocuSign(body)
+	case "dropboxsign":
+		return NormalizeDropboxSign(contentType, body)
+	}
+	return ESignUpdate{}, fmt.Errorf("%w: %s is not an e-sign provider", ErrMalformed, provider)
 }

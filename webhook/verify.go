@@ -202,7 +202,7 @@ func VerifyDropboxSign(h http.Header, body []byte, secrets []string, now time.Ti
 		} `json:"event"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
-		return Verified{}, fmt.Errorf("%w: json field: %v", ErrMalformed, err)
+		return Verified{}, fmt.Errorf("%w: json field: %w", ErrMalformed, err)
 	}
 	e := p.Event
 	sig, err := hex.DecodeString(e.EventHash)
@@ -231,18 +231,18 @@ func dropboxJSON(contentType string, body []byte) ([]byte, error) {
 	r := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	for {
 		part, err := r.NextPart()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%w: no json field", ErrMalformed)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 		if part.FormName() != "json" {
 			continue
 		}
 		raw, err := io.ReadAll(io.LimitReader(part, int64(len(body))))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+			return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 		if !json.Valid(raw) {
 			return nil, fmt.Errorf("%w: json field is not JSON", ErrMalformed)

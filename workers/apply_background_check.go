@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 	"trustdocs/webhook"
 )
@@ -15,12 +15,19 @@ import (
 // ApplyBackgroundCheckArgs applies one background-check provider event (Checkr),
 // normalized at ingestion: it carries statuses and ids, no report contents.
 type ApplyBackgroundCheckArgs struct {
+	EventID    string                   `json:"event_id"` // the webhook event (whk_…) that carried it
 	Update     webhook.BackgroundUpdate `json:"update"`
 	ReceiptID  string                   `json:"receipt_id"`
 	ReceivedAt time.Time                `json:"received_at"`
 }
 
 func (ApplyBackgroundCheckArgs) Kind() string { return "apply_background_check" }
+
+// Concerns: the webhook event and the provider's candidate (the user is known only once
+// the job maps the candidate; the trace finds these jobs through the user's candidates).
+func (a ApplyBackgroundCheckArgs) Concerns() jobmeta.Meta {
+	return jobmeta.Meta{EventID: a.EventID, CandidateID: a.Update.CandidateID}
+}
 
 // A webhook can overtake the request event that maps its candidate (they travel on
 // different paths), so an unknown candidate is retried: 10 attempts span about 4 hours
@@ -47,7 +54,7 @@ func (w *ApplyBackgroundCheckWorker) Work(ctx context.Context, job *river.Job[Ap
 	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("candidate_id", u.CandidateID).
 		Str("receipt_id", a.ReceiptID).Int64("job_id", job.ID).Logger()
 	e := providerEvent{u.DedupeKey, u.Provider, u.ProviderEvt, a.ReceiptID, a.ReceivedAt}
-	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx pgx.Tx) (string, string, error) {
+	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx store.Tx) (string, string, error) {
 		if u.Status == "" && u.Adjudication == "" {
 			return "ignored", "", nil // an event we do not use: acknowledged and recorded
 		}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 	"trustdocs/webhook"
 )
@@ -16,6 +16,7 @@ import (
 // (JobsFor), so no date of birth, document number or photo URL is ever written to the
 // database, River's job table included.
 type ApplyIdentityArgs struct {
+	EventID    string                 `json:"event_id"` // the webhook event (whk_…) that carried it
 	Update     webhook.IdentityUpdate `json:"update"`
 	Provider   string                 `json:"provider"`
 	ReceiptID  string                 `json:"receipt_id"`
@@ -23,6 +24,14 @@ type ApplyIdentityArgs struct {
 }
 
 func (ApplyIdentityArgs) Kind() string { return "apply_identity" }
+
+func (a ApplyIdentityArgs) Concerns() jobmeta.Meta {
+	m := jobmeta.Meta{EventID: a.EventID}
+	if a.Update.UserID != "" {
+		m.UserIDs = []string{a.Update.UserID}
+	}
+	return m
+}
 
 func (ApplyIdentityArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueTrust} }
 
@@ -40,7 +49,7 @@ func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIden
 	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("user_id", u.UserID).
 		Str("receipt_id", a.ReceiptID).Int64("job_id", job.ID).Logger()
 	e := providerEvent{u.DedupeKey, a.Provider, u.ProviderEvt, a.ReceiptID, a.ReceivedAt}
-	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx pgx.Tx) (string, string, error) {
+	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx store.Tx) (string, string, error) {
 		switch {
 		case u.UserID == "":
 			log.Warn().Msg("identity event without a user reference: recorded, nothing changed")

@@ -3,10 +3,10 @@ package workers
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -17,6 +17,10 @@ type ApplySocialCheckArgs struct {
 }
 
 func (ApplySocialCheckArgs) Kind() string { return "apply_social_check" }
+
+func (a ApplySocialCheckArgs) Concerns() jobmeta.Meta {
+	return jobmeta.Meta{EventID: a.EventID, UserIDs: []string{a.Check.UserID}}
+}
 
 func (ApplySocialCheckArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueTrust} }
 
@@ -31,7 +35,7 @@ func (w *ApplySocialCheckWorker) Work(ctx context.Context, job *river.Job[ApplyS
 	c := job.Args.Check
 	log := w.deps.Log.With().Str("event_id", job.Args.EventID).Str("user_id", c.UserID).Str("platform", c.Platform).
 		Int64("job_id", job.ID).Logger()
-	return trustJobTx(ctx, w.deps, job, c.UserID, log, func(tx pgx.Tx) (bool, error) {
+	return trustJobTx(ctx, w.deps, job, c.UserID, log, func(tx store.Tx) (bool, error) {
 		changed, err := store.ApplySocialTx(ctx, tx, store.SocialUpdate{SocID: "soc_" + shortHash(c.UserID+"\x00"+c.Platform),
 			UserID: c.UserID, Platform: c.Platform, Handle: c.Handle, Verified: c.Verified, Snapshot: c.Snapshot, CheckedAt: c.CheckedAt})
 		if err == nil && !changed {

@@ -4,15 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/rs/zerolog"
 
 	"trustdocs/docpack"
 	"trustdocs/events"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -23,6 +24,19 @@ type BuildDocPackArgs struct {
 }
 
 func (BuildDocPackArgs) Kind() string { return "build_doc_pack" }
+
+func (a BuildDocPackArgs) Concerns() jobmeta.Meta {
+	return jobmeta.Meta{EventID: a.Event.ID, LegID: legOf(a.Event), PackID: PackID(a.Event.ID)}
+}
+
+// legOf is the leg a checkout event is about.
+func legOf(env events.Envelope) string {
+	var d struct {
+		LegID string `json:"leg_id"`
+	}
+	_ = json.Unmarshal(env.Data, &d)
+	return d.LegID
+}
 
 func (BuildDocPackArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDocs} }
 
@@ -42,7 +56,7 @@ func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPa
 	}
 	log := w.deps.Log.With().Str("event_id", env.ID).Str("leg_id", c.LegID).Int64("job_id", job.ID).Logger()
 
-	tx, err := w.deps.Pool.Begin(ctx)
+	tx, err := w.deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -64,7 +78,7 @@ func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPa
 
 // buildPackTx plans a checkout's pack and records it with its render jobs, unless the
 // pack of this event exists already or the leg was cancelled after this event happened.
-func buildPackTx(ctx context.Context, tx pgx.Tx, env events.Envelope, c events.Checkout, log zerolog.Logger) error {
+func buildPackTx(ctx context.Context, tx store.Tx, env events.Envelope, c events.Checkout, log zerolog.Logger) error {
 	if at, cancelled, err := store.LegCancelledAt(ctx, tx, c.LegID); err != nil {
 		return err
 	} else if cancelled && !env.OccurredAt.After(at) {
@@ -82,16 +96,12 @@ func buildPackTx(ctx context.Context, tx pgx.Tx, env events.Envelope, c events.C
 		pack.Failure = planErr.Error()
 	} else {
 		for _, d := range plan.Docs {
-			signers := map[string]docpack.Signer{}
-			for _, role := range d.SignerOrder {
-				signers[role] = d.Signers[role]
-			}
 			var clauseIDs []string
 			for _, cl := range d.Clauses {
 				clauseIDs = append(clauseIDs, cl.ClauseID)
 			}
 			pack.Docs = append(pack.Docs, store.NewDoc{DocID: DocID(pack.PackID, d.TemplateName), TemplateID: d.TemplateID,
-				TemplateVersion: d.TemplateVersion, ClauseIDs: clauseIDs, Variables: d.Variables, SignerMap: signers})
+				TemplateVersion: d.TemplateVersion, ClauseIDs: clauseIDs, Variables: d.Variables, Signers: d.Signers})
 		}
 	}
 	created, err := store.CreatePackTx(ctx, tx, pack)
@@ -103,7 +113,7 @@ func buildPackTx(ctx context.Context, tx pgx.Tx, env events.Envelope, c events.C
 		for _, d := range pack.Docs {
 			params = append(params, river.InsertManyParams{Args: RenderDocumentArgs{DocID: d.DocID}})
 		}
-		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertManyTx(ctx, tx, params); err != nil {
+		if _, err := river.ClientFromContext[store.Tx](ctx).InsertManyTx(ctx, tx, params); err != nil {
 			return fmt.Errorf("insert render jobs: %w", err)
 		}
 	}
@@ -119,7 +129,7 @@ func buildPackTx(ctx context.Context, tx pgx.Tx, env events.Envelope, c events.C
 }
 
 // completeTx completes a job in the transaction of its writes and commits both.
-func completeTx[T river.JobArgs](ctx context.Context, tx pgx.Tx, job *river.Job[T]) error {
+func completeTx[T river.JobArgs](ctx context.Context, tx store.Tx, job *river.Job[T]) error {
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}

@@ -40,8 +40,16 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 		if err != nil {
 			return nil, err
 		}
+		// One rule for every provider: a verified body we cannot parse is dead-lettered
+		// here, at ingestion, with the parser's reason, so on-call sees it in `dlq list`
+		// and can replay it once a build reads it. It never becomes a job that fails.
 		switch w.Provider {
-		case "docusign", "dropboxsign": // e-sign evidence keeps the provider's payload as received
+		case "docusign", "dropboxsign":
+			// Parsed here only to check it: e-sign evidence keeps the provider's payload
+			// as received, so the job carries the raw event and parses it again.
+			if _, err := webhook.NormalizeESign(w.Provider, w.Headers["Content-Type"], w.BodyBase64); err != nil {
+				return nil, &events.InvalidError{Class: events.ClassSchema, Type: env.Type, Reason: err.Error()}
+			}
 			return one(HandleWebhookArgs{Event: env}), nil
 		case "persona", "stripe":
 			// Normalized here, so the job (and the database) holds no personal data.
@@ -53,14 +61,14 @@ func JobsFor(env events.Envelope) ([]river.InsertManyParams, error) {
 			if err != nil {
 				return nil, &events.InvalidError{Class: events.ClassSchema, Type: env.Type, Reason: err.Error()}
 			}
-			return one(ApplyIdentityArgs{Update: u, Provider: w.Provider, ReceiptID: w.ReceiptID, ReceivedAt: w.ReceivedAt}), nil
+			return one(ApplyIdentityArgs{EventID: env.ID, Update: u, Provider: w.Provider, ReceiptID: w.ReceiptID, ReceivedAt: w.ReceivedAt}), nil
 		case "checkr":
 			// Normalized here too: a report's contents never reach the database.
 			u, err := webhook.NormalizeCheckr(w.BodyBase64)
 			if err != nil {
 				return nil, &events.InvalidError{Class: events.ClassSchema, Type: env.Type, Reason: err.Error()}
 			}
-			return one(ApplyBackgroundCheckArgs{Update: u, ReceiptID: w.ReceiptID, ReceivedAt: w.ReceivedAt}), nil
+			return one(ApplyBackgroundCheckArgs{EventID: env.ID, Update: u, ReceiptID: w.ReceiptID, ReceivedAt: w.ReceivedAt}), nil
 		}
 		return nil, &events.InvalidError{Class: events.ClassUnhandled, Type: env.Type, Reason: "no job for " + w.Provider + " webhooks in this build"}
 	case events.RiskWindowRecompute:

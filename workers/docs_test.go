@@ -107,7 +107,7 @@ func TestCheckoutBecomesAnIssuedPackOfLockedHashedPDFsSentForSignature(t *testin
 	require.Len(t, docs, 2)
 
 	for _, d := range docs {
-		keys := store.KeysFor(b.cfg.DocsEnv, packID, d.id, 1)
+		keys := b.docs().Keys(packID, d.id, 1)
 		require.Equal(t, "s3://"+b.cfg.DocsBucket+"/"+keys.PDF, d.uri)
 
 		versions, err := b.aws.S3.ListObjectVersions(b.ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(b.cfg.DocsBucket), Prefix: aws.String(keys.PDF)})
@@ -117,12 +117,12 @@ func TestCheckoutBecomesAnIssuedPackOfLockedHashedPDFsSentForSignature(t *testin
 		require.NoError(t, err)
 		require.Equal(t, s3types.ObjectLockModeCompliance, head.ObjectLockMode, "under retention")
 
-		pdf, err := store.GetObject(b.ctx, b.aws.S3, b.cfg.DocsBucket, keys.PDF)
+		pdf, err := b.docs().Get(b.ctx, keys.PDF)
 		require.NoError(t, err)
-		hashFile, err := store.GetObject(b.ctx, b.aws.S3, b.cfg.DocsBucket, keys.Hash)
+		hashFile, err := b.docs().Get(b.ctx, keys.Hash)
 		require.NoError(t, err)
 		require.True(t, strings.HasPrefix(string(hashFile), d.sha+"  "), "hash file matches the database")
-		envelope, err := store.GetObject(b.ctx, b.aws.S3, b.cfg.DocsBucket, keys.Envelope)
+		envelope, err := b.docs().Get(b.ctx, keys.Envelope)
 		require.NoError(t, err)
 		require.Contains(t, string(envelope), `"envelope_id": "env_sbx_`)
 
@@ -176,9 +176,9 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	b := setup(t)
 	packID, docs := b.issuePack(t)
 	docID := docs[0]
-	keys := store.KeysFor(b.cfg.DocsEnv, packID, docID, 1)
+	keys := b.docs().Keys(packID, docID, 1)
 
-	r, err := evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	r, err := evidence.Verify(b.ctx, b.pool, b.docs(), docID)
 	require.NoError(t, err)
 	require.True(t, r.OK(), "%+v", r.Checks)
 	require.Len(t, r.Checks, 5) // database hash, hash file, re-render, evidence chain, retention
@@ -186,10 +186,10 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	require.False(t, r.LegalHold)
 
 	// Legal hold on, recorded with who and why.
-	held, err := evidence.SetLegalHold(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID, true, "legal@acme", "dispute 42")
+	held, err := evidence.SetLegalHold(b.ctx, b.pool, b.docs(), docID, true, "legal@acme", "dispute 42")
 	require.NoError(t, err)
 	require.Contains(t, held, keys.PDF)
-	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	r, err = evidence.Verify(b.ctx, b.pool, b.docs(), docID)
 	require.NoError(t, err)
 	require.True(t, r.LegalHold)
 	require.Equal(t, "legal@acme", r.LegalHoldActor)
@@ -204,7 +204,7 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	// An evidence row edited by hand breaks the chain.
 	_, err = b.pool.Exec(b.ctx, `update doc_sign_event set actor_email = 'someone@else.example' where doc_id = $1 and event = 'envelope_sent'`, docID)
 	require.NoError(t, err)
-	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	r, err = evidence.Verify(b.ctx, b.pool, b.docs(), docID)
 	require.NoError(t, err)
 	require.Equal(t, []string{"evidence chain"}, failed(r))
 	_, err = b.pool.Exec(b.ctx, `update doc_sign_event set actor_email = null where doc_id = $1 and event = 'envelope_sent'`, docID)
@@ -214,7 +214,7 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	_, err = b.aws.S3.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.Hash),
 		Body: strings.NewReader(strings.Repeat("0", 64) + "  forged\n"), ChecksumAlgorithm: s3types.ChecksumAlgorithmSha256})
 	require.NoError(t, err)
-	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	r, err = evidence.Verify(b.ctx, b.pool, b.docs(), docID)
 	require.NoError(t, err)
 	require.False(t, r.OK())
 	require.Equal(t, []string{"hash file"}, failed(r))
@@ -222,11 +222,11 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	// A database hash edited by hand no longer matches either.
 	_, err = b.pool.Exec(b.ctx, `update doc_instance set render_pdf_sha256 = repeat('f', 64) where doc_id = $1`, docID)
 	require.NoError(t, err)
-	r, err = evidence.Verify(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID)
+	r, err = evidence.Verify(b.ctx, b.pool, b.docs(), docID)
 	require.NoError(t, err)
 	require.Equal(t, []string{"database hash", "hash file"}, failed(r))
 
-	_, err = evidence.SetLegalHold(b.ctx, b.pool, b.aws.S3, b.cfg.DocsBucket, b.cfg.DocsEnv, docID, false, "legal@acme", "dispute 42 settled")
+	_, err = evidence.SetLegalHold(b.ctx, b.pool, b.docs(), docID, false, "legal@acme", "dispute 42 settled")
 	require.NoError(t, err)
 }
 

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -21,6 +21,10 @@ type EndDocPackArgs struct {
 }
 
 func (EndDocPackArgs) Kind() string { return "end_doc_pack" }
+
+func (a EndDocPackArgs) Concerns() jobmeta.Meta {
+	return jobmeta.Meta{EventID: a.Event.ID, LegID: legOf(a.Event)}
+}
 
 func (EndDocPackArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDocs} }
 
@@ -49,7 +53,7 @@ func (w *EndDocPackWorker) Work(ctx context.Context, job *river.Job[EndDocPackAr
 	}
 	log := w.deps.Log.With().Str("event_id", env.ID).Str("event_type", env.Type).Str("leg_id", legID).Int64("job_id", job.ID).Logger()
 
-	tx, err := w.deps.Pool.Begin(ctx)
+	tx, err := w.deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -101,7 +105,7 @@ func (w *EndDocPackWorker) Work(ctx context.Context, job *river.Job[EndDocPackAr
 // queues the outbound event, in the transaction that ended the pack. The provider call
 // is idempotent (voiding a voided envelope is a no-op), so a rolled-back attempt that
 // already voided is harmless.
-func (w *EndDocPackWorker) announce(ctx context.Context, tx pgx.Tx, env events.Envelope, packID, status string, voided []store.VoidedEnvelope) error {
+func (w *EndDocPackWorker) announce(ctx context.Context, tx store.Tx, env events.Envelope, packID, status string, voided []store.VoidedEnvelope) error {
 	for _, v := range voided {
 		if err := w.deps.ESign.Void(ctx, v.EnvelopeID, env.Type); err != nil {
 			return fmt.Errorf("void envelope %s: %w", v.EnvelopeID, err)

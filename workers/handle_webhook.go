@@ -3,10 +3,10 @@ package workers
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 	"trustdocs/webhook"
 )
@@ -17,6 +17,8 @@ type HandleWebhookArgs struct {
 }
 
 func (HandleWebhookArgs) Kind() string { return "handle_webhook" }
+
+func (a HandleWebhookArgs) Concerns() jobmeta.Meta { return jobmeta.Meta{EventID: a.Event.ID} }
 
 func (HandleWebhookArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDocs} }
 
@@ -35,20 +37,17 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 	if err != nil {
 		return river.JobCancel(err)
 	}
-	var u webhook.ESignUpdate
-	if wh.Provider == "dropboxsign" {
-		u, err = webhook.NormalizeDropboxSign(wh.Headers["Content-Type"], wh.BodyBase64)
-	} else {
-		u, err = webhook.NormalizeDocuSign(wh.BodyBase64)
-	}
+	u, err := webhook.NormalizeESign(wh.Provider, wh.Headers["Content-Type"], wh.BodyBase64)
 	if err != nil {
-		return river.JobCancel(err) // verified but unreadable: the log and the DLQ replay tools show it
+		// Cannot happen for a job JobsFor made (it dead-letters unreadable bodies); only
+		// a job inserted by an older build lands here.
+		return river.JobCancel(err)
 	}
 	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("envelope_id", u.EnvelopeID).
 		Str("receipt_id", wh.ReceiptID).Int64("job_id", job.ID).Logger()
 
 	e := providerEvent{u.DedupeKey, u.Provider, u.ProviderEvt, wh.ReceiptID, wh.ReceivedAt}
-	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx pgx.Tx) (string, string, error) {
+	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx store.Tx) (string, string, error) {
 		if u.EnvelopeID == "" {
 			return "ignored", "", nil // an account-level event (Dropbox Sign's callback_test)
 		}
@@ -76,7 +75,7 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 	})
 }
 
-func (w *HandleWebhookWorker) apply(ctx context.Context, tx pgx.Tx, u webhook.ESignUpdate, doc store.EnvelopeDoc) error {
+func (w *HandleWebhookWorker) apply(ctx context.Context, tx store.Tx, u webhook.ESignUpdate, doc store.EnvelopeDoc) error {
 	if u.Event != "" {
 		role, userID := u.Role, ""
 		if s, ok := doc.Signers[u.Role]; ok {

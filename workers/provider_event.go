@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
@@ -22,8 +21,8 @@ type providerEvent struct {
 // apply change what the event changes and name its outcome and subject, records the
 // event in webhook_event, and completes the job.
 func applyProviderEventTx[T river.JobArgs](ctx context.Context, deps *Deps, job *river.Job[T], e providerEvent, log zerolog.Logger,
-	apply func(tx pgx.Tx) (outcome, subject string, err error)) error {
-	tx, err := deps.Pool.Begin(ctx)
+	apply func(tx store.Tx) (outcome, subject string, err error)) error {
+	tx, err := deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}

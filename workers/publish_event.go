@@ -9,10 +9,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
+	"trustdocs/jobmeta"
+	"trustdocs/store"
 )
 
 // PublishEventArgs publishes one outbound envelope to the pipeline-events topic. It is
@@ -25,6 +26,20 @@ type PublishEventArgs struct {
 
 // Kind is stable: renaming it would orphan queued jobs.
 func (PublishEventArgs) Kind() string { return "publish_event" }
+
+// Concerns: the outbound event, and the pack or user it announces.
+func (a PublishEventArgs) Concerns() jobmeta.Meta {
+	var d struct {
+		PackID string `json:"pack_id"`
+		UserID string `json:"user_id"`
+	}
+	_ = json.Unmarshal(a.Event.Data, &d)
+	m := jobmeta.Meta{EventID: a.Event.ID, PackID: d.PackID}
+	if d.UserID != "" {
+		m.UserIDs = []string{d.UserID}
+	}
+	return m
+}
 
 // InsertOpts keeps one job per event id even if the insert is repeated.
 func (PublishEventArgs) InsertOpts() river.InsertOpts {
@@ -59,12 +74,12 @@ func (w *PublishEventWorker) Work(ctx context.Context, job *river.Job[PublishEve
 // publishTx queues an outbound event in the caller's transaction: it is published if
 // and only if the transaction commits. key names the state change; the event id derives
 // from it, so a retried job announces the change once.
-func publishTx(ctx context.Context, tx pgx.Tx, key, typ string, data any) error {
+func publishTx(ctx context.Context, tx store.Tx, key, typ string, data any) error {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
 	}
-	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertTx(ctx, tx, PublishEventArgs{Event: events.Envelope{
+	_, err = river.ClientFromContext[store.Tx](ctx).InsertTx(ctx, tx, PublishEventArgs{Event: events.Envelope{
 		ID: "evt_" + shortHash(key), Type: typ, Source: "trustdocs", OccurredAt: time.Now().UTC().Truncate(time.Second), Data: raw,
 	}}, nil)
 	if err != nil {

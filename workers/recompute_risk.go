@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"trustdocs/jobmeta"
 	"trustdocs/risk"
 	"trustdocs/store"
-	"trustdocs/trust"
 )
 
 // RecomputeRiskArgs recomputes a user's risk snapshots: the window [Start, End) when both
@@ -23,6 +22,8 @@ type RecomputeRiskArgs struct {
 }
 
 func (RecomputeRiskArgs) Kind() string { return "recompute_risk" }
+
+func (a RecomputeRiskArgs) Concerns() jobmeta.Meta { return jobmeta.Meta{UserIDs: []string{a.UserID}} }
 
 // Unique while waiting or running: a burst of risk events for one user queues one
 // recompute. A risk event recorded while a recompute runs is not lost: its ledger
@@ -48,7 +49,7 @@ func (w *RecomputeRiskWorker) Work(ctx context.Context, job *river.Job[Recompute
 		return river.JobCancel(err) // a bad window never gets better with retries
 	}
 	log := w.deps.Log.With().Str("user_id", a.UserID).Int64("job_id", job.ID).Logger()
-	tx, err := w.deps.Pool.Begin(ctx)
+	tx, err := w.deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func (w *RecomputeRiskWorker) Work(ctx context.Context, job *river.Job[Recompute
 
 // recomputeRiskTx scores a user's windows and stores the snapshots; a changed snapshot
 // bumps the trust version and queues a cache refresh.
-func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []store.Window, log zerolog.Logger) error {
+func recomputeRiskTx(ctx context.Context, tx store.Tx, userID string, windows []risk.Window, log zerolog.Logger) error {
 	// Lock first, count after: a ledger transaction holding the lock commits before the
 	// count starts, so its event is counted.
 	if _, err := store.LockTrustUserTx(ctx, tx, userID); err != nil {
@@ -74,7 +75,7 @@ func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []st
 			return err
 		}
 		result := risk.V1.Score(counters)
-		ch, err := store.UpsertRiskSnapshotTx(ctx, tx, store.RiskSnapshot{
+		ch, err := store.UpsertRiskSnapshotTx(ctx, tx, risk.Snapshot{
 			SignalID: "rsk_" + shortHash(userID+"\x00"+win.String()), UserID: userID, Window: win,
 			Counters: counters, Result: result,
 		})
@@ -94,14 +95,14 @@ func recomputeRiskTx(ctx context.Context, tx pgx.Tx, userID string, windows []st
 	return err
 }
 
-func (w *RecomputeRiskWorker) windows(a RecomputeRiskArgs) ([]store.Window, error) {
+func (w *RecomputeRiskWorker) windows(a RecomputeRiskArgs) ([]risk.Window, error) {
 	if a.Start == "" && a.End == "" {
-		return trust.RollingWindows(w.deps.RiskWindowDays, w.deps.now()), nil
+		return risk.RollingWindows(w.deps.RiskWindowDays, w.deps.now()), nil
 	}
 	start, err1 := time.Parse(time.DateOnly, a.Start)
 	end, err2 := time.Parse(time.DateOnly, a.End)
 	if err1 != nil || err2 != nil || !start.Before(end) {
 		return nil, fmt.Errorf("risk window [%q,%q): want two dates, start before end", a.Start, a.End)
 	}
-	return []store.Window{{Start: start, End: end}}, nil
+	return []risk.Window{{Start: start, End: end}}, nil
 }

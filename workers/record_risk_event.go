@@ -4,9 +4,9 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -22,6 +22,10 @@ type RecordRiskEventArgs struct {
 }
 
 func (RecordRiskEventArgs) Kind() string { return "record_risk_event" }
+
+func (a RecordRiskEventArgs) Concerns() jobmeta.Meta {
+	return jobmeta.Meta{EventID: a.EventID, LegID: a.LegID, UserIDs: a.UserIDs}
+}
 
 func (RecordRiskEventArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueLedger}
@@ -41,7 +45,7 @@ func (w *RecordRiskEventWorker) Work(ctx context.Context, job *river.Job[RecordR
 	for _, u := range a.UserIDs {
 		rows = append(rows, store.RiskEvent{EventID: a.EventID, UserID: u, Kind: a.Signal, OccurredAt: a.OccurredAt, BookingID: a.BookingID, LegID: a.LegID})
 	}
-	tx, err := w.deps.Pool.Begin(ctx)
+	tx, err := w.deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -61,7 +65,7 @@ func (w *RecordRiskEventWorker) Work(ctx context.Context, job *river.Job[RecordR
 		for _, u := range a.UserIDs {
 			params = append(params, river.InsertManyParams{Args: RecomputeRiskArgs{UserID: u}})
 		}
-		if _, err := river.ClientFromContext[pgx.Tx](ctx).InsertManyTx(ctx, tx, params); err != nil {
+		if _, err := river.ClientFromContext[store.Tx](ctx).InsertManyTx(ctx, tx, params); err != nil {
 			return err
 		}
 	}

@@ -2,13 +2,13 @@ package workers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 	"trustdocs/trust"
 )
@@ -21,6 +21,10 @@ type RefreshTrustCacheArgs struct {
 }
 
 func (RefreshTrustCacheArgs) Kind() string { return "refresh_trust_cache" }
+
+func (a RefreshTrustCacheArgs) Concerns() jobmeta.Meta {
+	return jobmeta.Meta{UserIDs: []string{a.UserID}}
+}
 
 // uniqueWhileWaiting makes a job unique by its args while it waits or runs, but not once
 // completed, so a change after a run always gets a run of its own. River requires the
@@ -66,7 +70,7 @@ func (w *RefreshTrustCacheWorker) Work(ctx context.Context, job *river.Job[Refre
 			return err
 		}
 
-		tx, err := w.deps.Pool.Begin(ctx)
+		tx, err := w.deps.DB.Begin(ctx)
 		if err != nil {
 			return err
 		}
@@ -87,7 +91,7 @@ func (w *RefreshTrustCacheWorker) Work(ctx context.Context, job *river.Job[Refre
 }
 
 func (w *RefreshTrustCacheWorker) bump(ctx context.Context, user string) error {
-	tx, err := w.deps.Pool.Begin(ctx)
+	tx, err := w.deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -100,19 +104,13 @@ func (w *RefreshTrustCacheWorker) bump(ctx context.Context, user string) error {
 
 // writeTrustCache builds the user's item from one consistent read and writes it unless
 // DynamoDB holds the same or a newer version. It returns the item it built.
-func writeTrustCache(ctx context.Context, deps *Deps, user string) (store.TrustCacheItem, error) {
-	now := deps.now()
-	state, err := store.LoadTrustState(ctx, deps.Pool, user, deps.RiskWindowDays, now)
-	if err != nil {
-		return store.TrustCacheItem{}, err
-	}
-	item := trust.Item(state, now)
-	err = store.PutTrustCache(ctx, deps.DynamoDB, deps.TrustCacheTable, item)
+func writeTrustCache(ctx context.Context, deps *Deps, user string) (trust.CacheItem, error) {
+	item, written, err := deps.Cache.Write(ctx, deps.DB, user, deps.now())
 	switch {
-	case errors.Is(err, store.ErrStaleVersion):
-		deps.Log.Debug().Str("user_id", user).Int64("version", item.Version).Msg("trust cache already at this version or newer")
 	case err != nil:
 		return item, err
+	case !written:
+		deps.Log.Debug().Str("user_id", user).Int64("version", item.Version).Msg("trust cache already at this version or newer")
 	default:
 		deps.CacheWrites.Add(1)
 		deps.Log.Info().Str("user_id", user).Int64("version", item.Version).Strs("badges", item.Badges).

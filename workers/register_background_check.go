@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
 	"trustdocs/events"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -20,6 +20,10 @@ type RegisterBackgroundCheckArgs struct {
 }
 
 func (RegisterBackgroundCheckArgs) Kind() string { return "register_background_check" }
+
+func (a RegisterBackgroundCheckArgs) Concerns() jobmeta.Meta {
+	return jobmeta.Meta{EventID: a.EventID, UserIDs: []string{a.Request.UserID}, CandidateID: a.Request.CandidateID}
+}
 
 func (RegisterBackgroundCheckArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueTrust}
@@ -36,7 +40,7 @@ func (w *RegisterBackgroundCheckWorker) Work(ctx context.Context, job *river.Job
 	r := job.Args.Request
 	log := w.deps.Log.With().Str("event_id", job.Args.EventID).Str("user_id", r.UserID).Str("provider", r.Provider).
 		Str("candidate_id", r.CandidateID).Int64("job_id", job.ID).Logger()
-	return trustJobTx(ctx, w.deps, job, r.UserID, log, func(tx pgx.Tx) (bool, error) {
+	return trustJobTx(ctx, w.deps, job, r.UserID, log, func(tx store.Tx) (bool, error) {
 		created, err := store.RegisterCandidateTx(ctx, tx, store.BGCandidate{Provider: r.Provider, CandidateID: r.CandidateID,
 			UserID: r.UserID, Package: r.Package, InvitationID: r.InvitationID, RequestedAt: job.Args.At}, BGID(r.UserID, r.CandidateID))
 		if created {

@@ -2,13 +2,13 @@ package workers
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"trustdocs/docpack"
+	"trustdocs/docstore"
 	"trustdocs/events"
-	"trustdocs/evidence"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -18,6 +18,8 @@ type RenderDocumentArgs struct {
 }
 
 func (RenderDocumentArgs) Kind() string { return "render_document" }
+
+func (a RenderDocumentArgs) Concerns() jobmeta.Meta { return jobmeta.Meta{DocID: a.DocID} }
 
 func (RenderDocumentArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDocs, UniqueOpts: river.UniqueOpts{ByArgs: true}}
@@ -33,25 +35,28 @@ type RenderDocumentWorker struct {
 }
 
 func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDocumentArgs]) error {
-	d, err := store.DocForRender(ctx, w.deps.Pool, job.Args.DocID)
+	d, err := store.DocByID(ctx, w.deps.DB, job.Args.DocID)
 	if err != nil {
 		return err
 	}
-	pdf, err := evidence.RenderStored(ctx, w.deps.Pool, d)
+	in, err := store.RenderInputs(ctx, w.deps.DB, d)
+	if err != nil {
+		return err
+	}
+	pdf, err := docpack.Render(in)
 	if err != nil {
 		return river.JobCancel(err) // the same inputs will fail the same way: on-call looks at it
 	}
-	keys := store.KeysFor(w.deps.DocsEnv, d.PackID, d.DocID, 1)
-	sum, err := store.PutOnce(ctx, w.deps.S3, w.deps.DocsBucket, keys.PDF, "application/pdf", pdf)
+	keys := w.deps.Docs.Keys(d.PackID, d.DocID, 1)
+	sum, err := w.deps.Docs.PutOnce(ctx, keys.PDF, "application/pdf", pdf)
 	if err != nil {
 		return err
 	}
-	hashFile := fmt.Sprintf("%s  %s\n", sum, keys.PDF[len(keys.PDF)-len(fmt.Sprintf("doc_%s_v1.pdf", d.DocID)):])
-	if _, err := store.PutOnce(ctx, w.deps.S3, w.deps.DocsBucket, keys.Hash, "text/plain", []byte(hashFile)); err != nil {
+	if _, err := w.deps.Docs.PutOnce(ctx, keys.Hash, "text/plain", docstore.HashFile(sum, keys.PDF)); err != nil {
 		return err
 	}
 
-	tx, err := w.deps.Pool.Begin(ctx)
+	tx, err := w.deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -59,7 +64,7 @@ func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDo
 	if _, err := store.LockPackTx(ctx, tx, d.PackID); err != nil {
 		return err
 	}
-	uri := fmt.Sprintf("s3://%s/%s", w.deps.DocsBucket, keys.PDF)
+	uri := w.deps.Docs.URI(keys.PDF)
 	if d.RenderSHA256 == nil || *d.RenderSHA256 != sum {
 		if err := store.RecordRenderTx(ctx, tx, d.DocID, uri, sum); err != nil {
 			return err
@@ -83,7 +88,7 @@ func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDo
 }
 
 // onIssued announces the issued pack and queues one envelope per document.
-func (w *RenderDocumentWorker) onIssued(ctx context.Context, tx pgx.Tx, packID string) error {
+func (w *RenderDocumentWorker) onIssued(ctx context.Context, tx store.Tx, packID string) error {
 	docs, err := store.PackDocIDs(ctx, tx, packID)
 	if err != nil {
 		return err
@@ -95,6 +100,6 @@ func (w *RenderDocumentWorker) onIssued(ctx context.Context, tx pgx.Tx, packID s
 	for _, id := range docs {
 		params = append(params, river.InsertManyParams{Args: SendEnvelopeArgs{DocID: id}})
 	}
-	_, err = river.ClientFromContext[pgx.Tx](ctx).InsertManyTx(ctx, tx, params)
+	_, err = river.ClientFromContext[store.Tx](ctx).InsertManyTx(ctx, tx, params)
 	return err
 }

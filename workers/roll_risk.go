@@ -5,9 +5,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -15,6 +15,12 @@ import (
 type RollRiskWindowsArgs struct{}
 
 func (RollRiskWindowsArgs) Kind() string { return "roll_risk_windows" }
+
+// Concerns nothing in particular: the roll is about every user; see Global.
+func (RollRiskWindowsArgs) Concerns() jobmeta.Meta { return jobmeta.Meta{} }
+
+// Global: a roll concerns every user, none by id.
+func (RollRiskWindowsArgs) Global() bool { return true }
 
 func (RollRiskWindowsArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueTrust, UniqueOpts: uniqueWhileWaiting}
@@ -36,11 +42,11 @@ func (w *RollRiskWindowsWorker) Work(ctx context.Context, job *river.Job[RollRis
 	longest := slices.Max(w.deps.RiskWindowDays)
 	today := w.deps.now().Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, -longest)
-	users, err := store.RiskUsersSince(ctx, w.deps.Pool, since)
+	users, err := store.RiskUsersSince(ctx, w.deps.DB, since)
 	if err != nil {
 		return err
 	}
-	client := river.ClientFromContext[pgx.Tx](ctx)
+	client := river.ClientFromContext[store.Tx](ctx)
 	for start := 0; start < len(users); start += rollBatch {
 		batch := users[start:min(start+rollBatch, len(users))]
 		params := make([]river.InsertManyParams, len(batch))

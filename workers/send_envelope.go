@@ -10,6 +10,7 @@ import (
 
 	"trustdocs/content"
 	"trustdocs/esign"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -19,6 +20,8 @@ type SendEnvelopeArgs struct {
 }
 
 func (SendEnvelopeArgs) Kind() string { return "send_envelope" }
+
+func (a SendEnvelopeArgs) Concerns() jobmeta.Meta { return jobmeta.Meta{DocID: a.DocID} }
 
 func (SendEnvelopeArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDocs, UniqueOpts: river.UniqueOpts{ByArgs: true}}
@@ -33,20 +36,16 @@ type SendEnvelopeWorker struct {
 }
 
 func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelopeArgs]) error {
-	d, err := store.DocForRender(ctx, w.deps.Pool, job.Args.DocID)
+	d, err := store.DocByID(ctx, w.deps.DB, job.Args.DocID)
 	if err != nil {
 		return err
 	}
 	if d.RenderSHA256 == nil {
 		return river.JobSnooze(5 * time.Second) // the render job inserts this one after storing the PDF; only a replay lands here
 	}
-	var signers map[string]esign.Recipient
-	if err := json.Unmarshal(d.SignerMap, &signers); err != nil {
-		return river.JobCancel(fmt.Errorf("doc %s signer map: %w", d.DocID, err))
-	}
-	keys := store.KeysFor(w.deps.DocsEnv, d.PackID, d.DocID, 1)
+	keys := w.deps.Docs.Keys(d.PackID, d.DocID, 1)
 	env := esign.Envelope{DocID: d.DocID, PackID: d.PackID, PDFKey: keys.PDF, PDFSHA256: *d.RenderSHA256,
-		Recipients: esign.RecipientsFrom(signers, content.SignerRoles)}
+		Recipients: esign.RecipientsFrom(d.Signers, content.SignerRoles)}
 	envelopeID, err := w.deps.ESign.Send(ctx, env)
 	if err != nil {
 		return fmt.Errorf("send %s: %w", d.DocID, err)
@@ -56,11 +55,11 @@ func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelo
 		EnvelopeID string `json:"envelope_id"`
 		esign.Envelope
 	}{w.deps.ESign.Name(), envelopeID, env}, "", "  ")
-	if _, err := store.PutOnce(ctx, w.deps.S3, w.deps.DocsBucket, keys.Envelope, "application/json", meta); err != nil {
+	if _, err := w.deps.Docs.PutOnce(ctx, keys.Envelope, "application/json", meta); err != nil {
 		return err
 	}
 
-	tx, err := w.deps.Pool.Begin(ctx)
+	tx, err := w.deps.DB.Begin(ctx)
 	if err != nil {
 		return err
 	}

@@ -6,18 +6,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertest"
 	"github.com/rs/zerolog"
 
+	"trustdocs/jobmeta"
+	"trustdocs/risk"
 	"trustdocs/store"
 	"trustdocs/testkit"
-	"trustdocs/trust"
 )
 
 // benchUsers each get a ledger of benchEvents rows in the last 90 days.
@@ -27,8 +24,6 @@ func benchDeps(b *testing.B) (*Deps, context.Context) {
 	ctx := context.Background()
 	cfg := testkit.Config(b)
 	pool := testkit.DB(b, &cfg)
-	clients := testkit.AWS(b, cfg)
-	testkit.Bootstrap(b, cfg, clients)
 	kinds := []string{"completed_booking", "completed_booking", "completed_booking", "disputes_opened", "late_delivery", "bad_clicks"}
 	now := time.Now().UTC()
 	var rows []store.RiskEvent
@@ -38,11 +33,10 @@ func benchDeps(b *testing.B) (*Deps, context.Context) {
 				Kind: kinds[e%len(kinds)], OccurredAt: now.Add(-time.Duration(e) * 36 * time.Hour)})
 		}
 	}
-	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { _, err := store.InsertRiskEventsTx(ctx, tx, rows); return err }); err != nil {
+	if err := store.InTx(ctx, pool, func(tx store.Tx) error { _, err := store.InsertRiskEventsTx(ctx, tx, rows); return err }); err != nil {
 		b.Fatal(err)
 	}
-	return &Deps{Pool: pool, DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays,
-		Log: zerolog.Nop()}, ctx
+	return &Deps{DB: pool, RiskWindowDays: cfg.RiskWindowDays, Log: zerolog.Nop()}, ctx
 }
 
 // BenchmarkRiskRecompute: one op recomputes one user's two rolling windows (30 and 90
@@ -50,7 +44,8 @@ func benchDeps(b *testing.B) (*Deps, context.Context) {
 // every op store changed snapshots, the expensive case (the daily roll).
 func BenchmarkRiskRecompute(b *testing.B) {
 	deps, ctx := benchDeps(b)
-	client, err := river.NewClient(riverpgxv5.New(deps.Pool), &river.Config{}) // insert-only, for the refresh it queues
+	pool := deps.DB.(*store.Pool)
+	client, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Hooks: jobmeta.Hooks()}) // insert-only, for the refresh it queues
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,8 +54,8 @@ func BenchmarkRiskRecompute(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; b.Loop(); i++ {
-		windows := trust.RollingWindows(days[(i/benchUsers)%2], time.Now())
-		err := pgx.BeginFunc(ctx, deps.Pool, func(tx pgx.Tx) error {
+		windows := risk.RollingWindows(days[(i/benchUsers)%2], time.Now())
+		err := store.InTx(ctx, pool, func(tx store.Tx) error {
 			return recomputeRiskTx(ctx, tx, fmt.Sprintf("usr_%d", i%benchUsers), windows, deps.Log)
 		})
 		if err != nil {
@@ -68,74 +63,4 @@ func BenchmarkRiskRecompute(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "recomputes/s")
-}
-
-// BenchmarkCacheWriteVsBarePutItem compares, on the same table and item size, a bare
-// PutItem loop with (a) our conditional write and (b) the whole refresh: one consistent
-// read of the trust state in PostgreSQL, the item built, the conditional write.
-func BenchmarkCacheWriteVsBarePutItem(b *testing.B) {
-	deps, ctx := benchDeps(b)
-	for i := range benchUsers { // snapshots, so items carry a risk score like real ones
-		if err := pgx.BeginFunc(ctx, deps.Pool, func(tx pgx.Tx) error {
-			_, err := store.LockTrustUserTx(ctx, tx, fmt.Sprintf("usr_%d", i))
-			return err
-		}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	state, err := store.LoadTrustState(ctx, deps.Pool, "usr_0", deps.RiskWindowDays, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	sample := trust.Item(state, time.Now())
-	const n = 300
-	bare := func() time.Duration {
-		start := time.Now()
-		for i := range n {
-			it := sample
-			it.UserID, it.Version = fmt.Sprintf("usr_bare_%d", i%benchUsers), int64(i)
-			av, err := attributevalue.MarshalMap(it)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := deps.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(deps.TrustCacheTable), Item: av}); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return time.Since(start)
-	}
-	version := int64(0)
-	conditional := func() time.Duration {
-		start := time.Now()
-		for i := range n {
-			version++
-			it := sample
-			it.UserID, it.Version = fmt.Sprintf("usr_%d", i%benchUsers), version
-			if err := store.PutTrustCache(ctx, deps.DynamoDB, deps.TrustCacheTable, it); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return time.Since(start)
-	}
-	refresh := func() time.Duration {
-		start := time.Now()
-		for i := range n {
-			if _, err := writeTrustCache(ctx, deps, fmt.Sprintf("usr_%d", i%benchUsers)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return time.Since(start)
-	}
-	var tb, tc, tr time.Duration
-	for b.Loop() { // interleaved, so drift in the emulator hits all three alike
-		tb += bare()
-		tc += conditional()
-		tr += refresh()
-	}
-	ops := float64(b.N * n)
-	b.ReportMetric(ops/tb.Seconds(), "bare_puts/s")
-	b.ReportMetric(ops/tc.Seconds(), "cache_writes/s")
-	b.ReportMetric(ops/tr.Seconds(), "refreshes/s")
-	b.ReportMetric(tb.Seconds()/tc.Seconds(), "write_ratio")
-	b.ReportMetric(tb.Seconds()/tr.Seconds(), "refresh_ratio")
 }

@@ -11,7 +11,7 @@ import (
 
 	"trustdocs/events"
 	"trustdocs/risk"
-	"trustdocs/store"
+	"trustdocs/trust"
 	"trustdocs/workers"
 )
 
@@ -36,9 +36,9 @@ func (b *bundle) settle(t *testing.T) {
 	})
 }
 
-func (b *bundle) cache(t *testing.T, user string) store.TrustCacheItem {
+func (b *bundle) cache(t *testing.T, user string) trust.CacheItem {
 	t.Helper()
-	it, found, err := store.GetTrustCache(b.ctx, b.aws.DynamoDB, b.cfg.TrustCacheTable, user)
+	it, found, err := b.table().Get(b.ctx, user)
 	require.NoError(t, err)
 	require.True(t, found, "trust cache item of %s", user)
 	return it
@@ -131,7 +131,7 @@ func TestSocialChecksIssueAndRevokeSocialVerified(t *testing.T) {
 	t.Parallel()
 	validity := 10 * time.Second
 	b := setup(t, func(d *workers.Deps) {
-		d.Badges = &store.BadgePolicy{IDVerified: time.Hour, TrustedPro: time.Hour, SocialVerified: validity}
+		d.Badges = &trust.BadgePolicy{IDVerified: time.Hour, TrustedPro: time.Hour, SocialVerified: validity}
 	})
 	const user = "usr_t_2002"
 	check := func(id string, verified bool, at time.Time) {
@@ -154,7 +154,7 @@ func TestSocialChecksIssueAndRevokeSocialVerified(t *testing.T) {
 	// The badge expires: the refresh scheduled at its expiry drops it from the item.
 	before := b.cache(t, user).Version
 	b.waitFor(t, "the expiry refresh", func() bool {
-		it, _, err := store.GetTrustCache(b.ctx, b.aws.DynamoDB, b.cfg.TrustCacheTable, user)
+		it, _, err := b.table().Get(b.ctx, user)
 		return err == nil && !it.SocialVerified && it.Version > before
 	})
 

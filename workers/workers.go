@@ -3,18 +3,19 @@
 package workers
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"trustdocs/docstore"
 	"trustdocs/esign"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
+	"trustdocs/trust"
 )
 
 // River queues, so slow kinds (rendering) cannot starve fast ones (publishing).
@@ -30,24 +31,40 @@ const (
 // the output of the same generator.
 const GeneratorVersion = "trustdocs-render/1 gopdf/0.33.0"
 
-// Deps is what job kinds need from the outside world.
+// Deps is what job kinds need from the outside world. The interfaces hold only what the
+// jobs call, so a single-job test can run a kind against PostgreSQL alone.
 type Deps struct {
-	Pool             *pgxpool.Pool
-	SNS              *sns.Client
-	S3               *s3.Client
+	// DB is the pool; a test may give its own transaction (jobs then begin savepoints).
+	DB               store.DB
+	SNS              Publisher // *sns.Client
 	PipelineTopicARN string
-	DocsBucket       string
-	DocsEnv          string
+	Docs             Documents // docstore.Store
 	ESign            esign.Provider
 	Log              zerolog.Logger
 
-	DynamoDB        *dynamodb.Client
-	TrustCacheTable string
-	RiskWindowDays  []int              // rolling risk windows, shortest first
-	Badges          *store.BadgePolicy // nil: store.DefaultBadgePolicy
-	Now             func() time.Time   // nil: time.Now; tests move the clock
+	Cache          CacheWriter        // trustcache.Writer
+	RiskWindowDays []int              // rolling risk windows, shortest first
+	Badges         *trust.BadgePolicy // nil: trust.DefaultBadgePolicy
+	Now            func() time.Time   // nil: time.Now; tests move the clock
 	// CacheWrites counts trust_cache items written (not refused as stale).
 	CacheWrites atomic.Int64
+}
+
+// Publisher publishes outbound events; *sns.Client is one.
+type Publisher interface {
+	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Documents stores documents write-once; docstore.Store is one.
+type Documents interface {
+	Keys(packID, docID string, version int) docstore.Keys
+	URI(key string) string
+	PutOnce(ctx context.Context, key, contentType string, body []byte) (string, error)
+}
+
+// CacheWriter writes a user's trust_cache item from PostgreSQL; trustcache.Writer is one.
+type CacheWriter interface {
+	Write(ctx context.Context, db store.DB, userID string, now time.Time) (trust.CacheItem, bool, error)
 }
 
 func (d *Deps) now() time.Time {
@@ -57,11 +74,20 @@ func (d *Deps) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (d *Deps) badges() store.BadgePolicy {
+func (d *Deps) badges() trust.BadgePolicy {
 	if d.Badges != nil {
 		return *d.Badges
 	}
-	return store.DefaultBadgePolicy
+	return trust.DefaultBadgePolicy
+}
+
+// RiverConfig is the River configuration of a worker process working maxWorkers jobs
+// per queue: every kind, the periodic jobs, and the hook that writes each job's ids
+// into its metadata (jobmeta). Callers add timeouts, logging and test settings.
+func RiverConfig(deps *Deps, maxWorkers int) *river.Config {
+	ws := river.NewWorkers()
+	Register(ws, deps)
+	return &river.Config{Queues: Queues(maxWorkers), Workers: ws, PeriodicJobs: PeriodicJobs(), Hooks: jobmeta.Hooks()}
 }
 
 // Register adds every job kind to workers.

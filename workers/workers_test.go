@@ -15,10 +15,12 @@ import (
 
 	"trustdocs/bootstrap"
 	"trustdocs/config"
+	"trustdocs/docstore"
 	"trustdocs/esign"
 	"trustdocs/events"
 	"trustdocs/infra"
 	"trustdocs/testkit"
+	"trustdocs/trustcache"
 	"trustdocs/workers"
 )
 
@@ -39,17 +41,17 @@ func setup(t *testing.T, opts ...func(*workers.Deps)) *bundle {
 	pool := testkit.DB(t, &cfg)
 	clients := testkit.AWS(t, cfg)
 	rep := testkit.Bootstrap(t, cfg, clients)
-	ws := river.NewWorkers()
-	deps := &workers.Deps{Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
-		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: zerolog.Nop(),
-		DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays}
+	deps := &workers.Deps{DB: pool, SNS: clients.SNS, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
+		Docs: docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv}, ESign: esign.Sandbox{}, Log: zerolog.Nop(),
+		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
+		RiskWindowDays: cfg.RiskWindowDays}
 	for _, o := range opts {
 		o(deps)
 	}
-	workers.Register(ws, deps)
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Queues: workers.Queues(4), Workers: ws, FetchCooldown: 20 * time.Millisecond, FetchPollInterval: 50 * time.Millisecond,
-	})
+	rcfg := workers.RiverConfig(deps, 4)
+	rcfg.PeriodicJobs = nil // tests queue what they need
+	rcfg.FetchCooldown, rcfg.FetchPollInterval = 20*time.Millisecond, 50*time.Millisecond
+	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -57,6 +59,10 @@ func setup(t *testing.T, opts ...func(*workers.Deps)) *bundle {
 	t.Cleanup(func() { _ = rc.Stop(context.Background()) })
 	return &bundle{ctx: ctx, cfg: cfg, pool: pool, aws: clients, rep: rep, river: rc, deps: deps}
 }
+
+func (b *bundle) docs() docstore.Store { return b.deps.Docs.(docstore.Store) }
+
+func (b *bundle) table() trustcache.Table { return b.deps.Cache.(trustcache.Writer).Table }
 
 func (b *bundle) waitJobs(t *testing.T, kind string, n int) {
 	t.Helper()

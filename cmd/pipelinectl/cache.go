@@ -9,6 +9,7 @@ import (
 
 	"trustdocs/store"
 	"trustdocs/trust"
+	"trustdocs/trustcache"
 )
 
 func cacheCmd() *cobra.Command {
@@ -35,13 +36,13 @@ counts, and exits 0 whether or not it repaired anything.`,
 			}
 			defer closeDeps()
 			errOut := cmd.ErrOrStderr()
-			r := trust.Reconciler{Pool: d.pool, DynamoDB: d.aws.DynamoDB, Table: d.cfg.TrustCacheTable, WindowDays: d.cfg.RiskWindowDays,
+			r := trustcache.Reconciler{DB: d.pool, Writer: d.cache(),
 				Progress: func(done, total int) {
 					if done%500 == 0 || done == total {
 						fmt.Fprintf(errOut, "reconcile: %d/%d users\n", done, total)
 					}
 				}}
-			var rep trust.ReconcileReport
+			var rep trustcache.ReconcileReport
 			if all {
 				rep, err = r.All(cmd.Context())
 			} else {
@@ -75,7 +76,7 @@ counts, and exits 0 whether or not it repaired anything.`,
 				return err
 			}
 			defer closeDeps()
-			it, found, err := store.GetTrustCache(cmd.Context(), d.aws.DynamoDB, d.cfg.TrustCacheTable, args[0])
+			it, found, err := d.cache().Table.Get(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}

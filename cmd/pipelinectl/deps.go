@@ -11,7 +11,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"trustdocs/config"
+	"trustdocs/docstore"
 	"trustdocs/infra"
+	"trustdocs/jobmeta"
+	"trustdocs/trustcache"
 )
 
 // deps is what a command works with; open fills the parts it asks for.
@@ -47,7 +50,7 @@ func open(cmd *cobra.Command, n need) (d *deps, closeFn func(), err error) {
 		closeFn = d.pool.Close
 	}
 	if n&needRiver != 0 {
-		if d.river, err = river.NewClient(riverpgxv5.New(d.pool), &river.Config{}); err != nil {
+		if d.river, err = river.NewClient(riverpgxv5.New(d.pool), &river.Config{Hooks: jobmeta.Hooks()}); err != nil {
 			closeFn()
 			return nil, func() {}, fmt.Errorf("river: %w", err)
 		}
@@ -59,4 +62,14 @@ func open(cmd *cobra.Command, n need) (d *deps, closeFn func(), err error) {
 		}
 	}
 	return d, closeFn, nil
+}
+
+// docs is the documents bucket (needAWS).
+func (d *deps) docs() docstore.Store {
+	return docstore.Store{S3: d.aws.S3, Bucket: d.cfg.DocsBucket, Env: d.cfg.DocsEnv}
+}
+
+// cache is the trust_cache table and its writer (needAWS).
+func (d *deps) cache() trustcache.Writer {
+	return trustcache.Writer{Table: trustcache.Table{DB: d.aws.DynamoDB, Name: d.cfg.TrustCacheTable}, WindowDays: d.cfg.RiskWindowDays}
 }

@@ -28,7 +28,7 @@ mismatch.`,
 				return err
 			}
 			defer closeDeps()
-			r, err := evidence.Verify(cmd.Context(), d.pool, d.aws.S3, d.cfg.DocsBucket, d.cfg.DocsEnv, args[0])
+			r, err := evidence.Verify(cmd.Context(), d.pool, d.docs(), args[0])
 			if err != nil {
 				return err
 			}
@@ -81,7 +81,7 @@ mismatch.`,
 				return err
 			}
 			defer closeDeps()
-			keys, err := evidence.SetLegalHold(cmd.Context(), d.pool, d.aws.S3, d.cfg.DocsBucket, d.cfg.DocsEnv, args[0], on, actor, reason)
+			keys, err := evidence.SetLegalHold(cmd.Context(), d.pool, d.docs(), args[0], on, actor, reason)
 			for _, k := range keys {
 				fmt.Fprintf(cmd.OutOrStdout(), "legal hold %s on s3://%s/%s\n", map[bool]string{true: "ON", false: "off"}[on], d.cfg.DocsBucket, k)
 			}

@@ -2,17 +2,15 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"trustdocs/esign"
+	"trustdocs/store"
 	"trustdocs/webhook"
 )
 
@@ -42,28 +40,8 @@ signed, exactly as with the real provider.`,
 				return err
 			}
 			receiver := receiverURL(cmd, d)
-			rows, err := d.pool.Query(cmd.Context(), `select doc_id, envelope_id, signer_map_json from doc_instance
-				where pack_id = $1 and envelope_id is not null order by doc_id`, args[0])
+			docs, err := store.SentDocs(cmd.Context(), d.pool, args[0])
 			if err != nil {
-				return err
-			}
-			type doc struct {
-				id, envelope string
-				signers      map[string]esign.Recipient
-			}
-			var docs []doc
-			for rows.Next() {
-				var dd doc
-				var raw []byte
-				if err := rows.Scan(&dd.id, &dd.envelope, &raw); err != nil {
-					return err
-				}
-				if err := json.Unmarshal(raw, &dd.signers); err != nil {
-					return err
-				}
-				docs = append(docs, dd)
-			}
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			if len(docs) == 0 {
@@ -72,33 +50,29 @@ signed, exactly as with the real provider.`,
 			at := time.Now().UTC()
 			post := func(body []byte) error { return postSigned(cmd, receiver, "docusign", secret, body) }
 			for _, dd := range docs {
-				roles := make([]string, 0, len(dd.signers))
-				for role := range dd.signers {
-					roles = append(roles, role)
-				}
-				sort.Strings(roles)
+				roles := dd.Signers.Roles(nil) // sorted: recipient ids 1, 2, ... as the sandbox assigns them
 				for i, role := range roles {
 					rid := fmt.Sprint(i + 1)
 					for _, ev := range []string{"recipient-delivered", "recipient-completed"} {
 						at = at.Add(time.Millisecond)
-						if err := post(esign.ConnectMessage(ev, dd.envelope, rid, role, dd.signers[role].Email, at)); err != nil {
+						if err := post(esign.ConnectMessage(ev, dd.EnvelopeID, rid, role, dd.Signers[role].Email, at)); err != nil {
 							return err
 						}
-						fmt.Fprintf(cmd.OutOrStdout(), "%s %-20s %s (%s)\n", dd.id, ev, role, dd.envelope)
+						fmt.Fprintf(cmd.OutOrStdout(), "%s %-20s %s (%s)\n", dd.DocID, ev, role, dd.EnvelopeID)
 					}
 				}
 				// A real envelope completes after its recipients sign, seconds later; posted
 				// at once, the completion could be applied before the signatures (the
 				// pipeline handles that, but the evidence would read out of order), so wait
 				// until the pipeline has recorded this document's signatures first.
-				if err := waitSigned(cmd, d.pool, dd.id, len(roles), wait); err != nil {
+				if err := waitSigned(cmd, d.pool, dd.DocID, len(roles), wait); err != nil {
 					return err
 				}
 				at = at.Add(time.Millisecond)
-				if err := post(esign.ConnectMessage("envelope-completed", dd.envelope, "", "", "", at)); err != nil {
+				if err := post(esign.ConnectMessage("envelope-completed", dd.EnvelopeID, "", "", "", at)); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %-20s (%s)\n", dd.id, "envelope-completed", dd.envelope)
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %-20s (%s)\n", dd.DocID, "envelope-completed", dd.EnvelopeID)
 			}
 			return nil
 		},
@@ -109,11 +83,11 @@ signed, exactly as with the real provider.`,
 }
 
 // waitSigned waits until doc has n `signed` evidence rows, or gives up after wait.
-func waitSigned(cmd *cobra.Command, pool *pgxpool.Pool, doc string, n int, wait time.Duration) error {
+func waitSigned(cmd *cobra.Command, db store.Querier, doc string, n int, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
-		var got int
-		if err := pool.QueryRow(cmd.Context(), `select count(*) from doc_sign_event where doc_id = $1 and event = 'signed'`, doc).Scan(&got); err != nil {
+		got, err := store.CountSignEvents(cmd.Context(), db, doc, "signed")
+		if err != nil {
 			return err
 		}
 		if got >= n || !time.Now().Before(deadline) {

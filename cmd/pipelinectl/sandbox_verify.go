@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"trustdocs/store"
+
 	"github.com/spf13/cobra"
 )
 
@@ -50,15 +50,13 @@ user's trust_cache item, exactly as with the real providers.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "persona  inquiry.approved   %s (inq_sbx_%s)\n", user, stamp)
 
-			var candidate string
-			err = d.pool.QueryRow(cmd.Context(), `select candidate_id from bg_candidate where user_id = $1 and provider = 'checkr'
-				order by requested_at desc limit 1`, user).Scan(&candidate)
-			if errors.Is(err, pgx.ErrNoRows) {
-				fmt.Fprintf(cmd.OutOrStdout(), "checkr   no background check requested for %s: skipped\n", user)
-				return nil
-			}
+			candidate, found, err := store.LatestCandidate(cmd.Context(), d.pool, "checkr", user)
 			if err != nil {
 				return err
+			}
+			if !found {
+				fmt.Fprintf(cmd.OutOrStdout(), "checkr   no background check requested for %s: skipped\n", user)
+				return nil
 			}
 			checkr, err := providerSecret(d, "checkr")
 			if err != nil {

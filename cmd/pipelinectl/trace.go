@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"trustdocs/store"
+	"trustdocs/trace"
 )
 
 func traceCmd() *cobra.Command {
@@ -35,8 +35,7 @@ upload, the envelope, the signer evidence and the signed pack.`,
 			if err != nil {
 				return err
 			}
-			t, err := store.TraceOf(cmd.Context(), store.TraceSources{DB: d.pool, Jobs: d.river, S3: d.aws.S3, DocsBucket: d.cfg.DocsBucket,
-				DocsEnv: d.cfg.DocsEnv, DynamoDB: d.aws.DynamoDB, TrustCacheTable: d.cfg.TrustCacheTable}, args[0])
+			t, err := trace.Of(cmd.Context(), trace.Sources{DB: d.pool, Jobs: d.river, Docs: d.docs(), Cache: d.cache().Table}, args[0])
 			if err != nil {
 				return err
 			}

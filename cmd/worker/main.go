@@ -17,9 +17,11 @@ import (
 	"trustdocs/cmd/internal/cli"
 	"trustdocs/config"
 	"trustdocs/consumer"
+	"trustdocs/docstore"
 	"trustdocs/esign"
 	"trustdocs/infra"
 	"trustdocs/telemetry"
+	"trustdocs/trustcache"
 	"trustdocs/workers"
 )
 
@@ -77,23 +79,20 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 
-	ws := river.NewWorkers()
 	deps := &workers.Deps{
-		Pool: pool, SNS: clients.SNS, S3: clients.S3, PipelineTopicARN: topicARN,
-		DocsBucket: cfg.DocsBucket, DocsEnv: cfg.DocsEnv, ESign: esign.Sandbox{}, Log: log,
-		DynamoDB: clients.DynamoDB, TrustCacheTable: cfg.TrustCacheTable, RiskWindowDays: cfg.RiskWindowDays,
+		DB: pool, SNS: clients.SNS, PipelineTopicARN: topicARN,
+		Docs:  docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv},
+		ESign: esign.Sandbox{}, Log: log,
+		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
+		RiskWindowDays: cfg.RiskWindowDays,
 	}
-	workers.Register(ws, deps)
-	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
-		Logger:       telemetry.Slog(log),
-		Queues:       workers.Queues(cfg.RiverWorkerConcurrent),
-		Workers:      ws,
-		PeriodicJobs: workers.PeriodicJobs(),
-		// A job whose worker process died stays "running"; River's rescuer retries it
-		// after this long (its default, an hour, is too long for this pipeline).
-		JobTimeout:           cfg.RiverJobTimeout,
-		RescueStuckJobsAfter: cfg.RiverRescueAfter,
-	})
+	rcfg := workers.RiverConfig(deps, cfg.RiverWorkerConcurrent)
+	rcfg.Logger = telemetry.Slog(log)
+	// A job whose worker process died stays "running"; River's rescuer retries it after
+	// this long (its default, an hour, is too long for this pipeline).
+	rcfg.JobTimeout = cfg.RiverJobTimeout
+	rcfg.RescueStuckJobsAfter = cfg.RiverRescueAfter
+	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}

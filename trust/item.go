@@ -1,6 +1,3 @@
-// Package trust turns a user's trust state into the trust_cache item: which risk window
-// it shows and until when the item may be believed. It is pure, so the refresh job and
-// `pipelinectl cache reconcile` build exactly the same item from the same state.
 package trust
 
 import (
@@ -8,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"trustdocs/store"
+	"trustdocs/risk"
 )
 
 // NoExpiryHorizon is valid_until for an item in which nothing expires (no badge with an
@@ -22,8 +19,8 @@ const NoExpiryHorizon = 365 * 24 * time.Hour
 // data, shown without a score (insufficient data), else none. valid_until is the
 // earliest badge expiry or, when a window with data is shown, that window's end (when
 // the daily roll replaces it).
-func Item(s store.TrustState, now time.Time) store.TrustCacheItem {
-	it := store.TrustCacheItem{
+func Item(s State, now time.Time) CacheItem {
+	it := CacheItem{
 		UserID: s.UserID, Version: s.Version, IDVPassed: s.IDVPassed, AgeVerified: s.AgeVerified,
 		Badges: []string{}, ComputedAt: now.UTC().Truncate(time.Millisecond),
 	}
@@ -42,17 +39,17 @@ func Item(s store.TrustState, now time.Time) store.TrustCacheItem {
 	}
 	sort.Strings(it.Badges)
 
-	var shown *store.RiskSnapshot
+	var shown *risk.Snapshot
 	for i := range s.Risk { // shortest first
 		r := &s.Risk[i]
-		if hasData(r) && !r.Result.Insufficient {
+		if r.HasData() && !r.Result.Insufficient {
 			shown = r
 			break
 		}
 	}
 	if shown == nil {
 		for i := len(s.Risk) - 1; i >= 0; i-- {
-			if hasData(&s.Risk[i]) {
+			if s.Risk[i].HasData() {
 				shown = &s.Risk[i]
 				break
 			}
@@ -72,25 +69,9 @@ func Item(s store.TrustState, now time.Time) store.TrustCacheItem {
 	return it
 }
 
-func hasData(r *store.RiskSnapshot) bool {
-	c := r.Counters
-	return c.Volume+c.DisputesOpened+c.RefundsAsked+c.Cancellations+c.LateDelivery+c.ChargeFailures+c.BadClicks > 0
-}
-
-// RollingWindows are the windows of the given lengths that end with the day of now: the
-// last n days, today included, so today's events count at once.
-func RollingWindows(days []int, now time.Time) []store.Window {
-	end := now.UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)
-	out := make([]store.Window, 0, len(days))
-	for _, d := range days {
-		out = append(out, store.Window{Start: end.AddDate(0, 0, -d), End: end})
-	}
-	return out
-}
-
 // Same reports whether two items say the same thing (computed_at aside): what reconcile
 // compares.
-func Same(a, b store.TrustCacheItem) bool {
+func Same(a, b CacheItem) bool {
 	sameScore := (a.RiskScore == nil) == (b.RiskScore == nil) && (a.RiskScore == nil || *a.RiskScore == *b.RiskScore)
 	return sameScore && slices.Equal(a.Badges, b.Badges) && a.UserID == b.UserID && a.Version == b.Version &&
 		a.IDVPassed == b.IDVPassed && a.AgeVerified == b.AgeVerified && a.TrustedPro == b.TrustedPro &&

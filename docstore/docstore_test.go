@@ -1,4 +1,4 @@
-package store_test
+package docstore_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
-	"trustdocs/store"
+	"trustdocs/docstore"
 	"trustdocs/testkit"
 )
 
@@ -18,26 +18,34 @@ func TestPutOnceWritesOneVersionWhateverTheRetries(t *testing.T) {
 	cfg := testkit.Config(t)
 	clients := testkit.AWS(t, cfg)
 	testkit.Bootstrap(t, cfg, clients)
-	keys := store.KeysFor(cfg.DocsEnv, "dpk_1", "doc_1", 1)
+	docs := docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv}
+	keys := docs.Keys("dpk_1", "doc_1", 1)
 	require.Equal(t, "prod/packs/dpk_1/doc_doc_1_v1.pdf", keys.PDF)
 	require.Equal(t, "prod/packs/dpk_1/hash_doc_1.txt", keys.Hash)
 	require.Equal(t, "prod/packs/dpk_1/envelope_doc_1.json", keys.Envelope)
 
 	body := []byte("%PDF-1.4 the same bytes every time")
-	sum, err := store.PutOnce(ctx, clients.S3, cfg.DocsBucket, keys.PDF, "application/pdf", body)
+	sum, err := docs.PutOnce(ctx, keys.PDF, "application/pdf", body)
 	require.NoError(t, err)
 	require.Len(t, sum, 64)
-	again, err := store.PutOnce(ctx, clients.S3, cfg.DocsBucket, keys.PDF, "application/pdf", body)
+	again, err := docs.PutOnce(ctx, keys.PDF, "application/pdf", body)
 	require.NoError(t, err, "a retry with the same bytes succeeds")
 	require.Equal(t, sum, again)
 
-	_, err = store.PutOnce(ctx, clients.S3, cfg.DocsBucket, keys.PDF, "application/pdf", []byte("%PDF-1.4 other bytes"))
-	require.ErrorIs(t, err, store.ErrObjectConflict)
+	_, err = docs.PutOnce(ctx, keys.PDF, "application/pdf", []byte("%PDF-1.4 other bytes"))
+	require.ErrorIs(t, err, docstore.ErrObjectConflict)
 
 	versions, err := clients.S3.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: aws.String(cfg.DocsBucket), Prefix: aws.String(keys.PDF)})
 	require.NoError(t, err)
 	require.Len(t, versions.Versions, 1, "one version, whatever the retries")
-	got, err := store.GetObject(ctx, clients.S3, cfg.DocsBucket, keys.PDF)
+	got, err := docs.Get(ctx, keys.PDF)
 	require.NoError(t, err)
 	require.Equal(t, body, got)
+
+	kind, doc := docstore.KindOf(keys.PDF)
+	require.Equal(t, []string{docstore.KindPDF, "doc_1"}, []string{kind, doc})
+	kind, doc = docstore.KindOf(keys.Envelope)
+	require.Equal(t, []string{docstore.KindEnvelope, "doc_1"}, []string{kind, doc})
+	_, err = docs.Get(ctx, keys.Hash)
+	require.ErrorIs(t, err, docstore.ErrNoObject, "nothing was written at the hash key")
 }

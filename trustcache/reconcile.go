@@ -1,24 +1,18 @@
-package trust
+package trustcache
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"trustdocs/store"
+	"trustdocs/trust"
 )
 
 // Reconciler compares trust_cache items with PostgreSQL and repairs the ones that differ.
 type Reconciler struct {
-	Pool       *pgxpool.Pool
-	DynamoDB   *dynamodb.Client
-	Table      string
-	WindowDays []int
-	Now        func() time.Time
+	DB     store.DB
+	Writer Writer
+	Now    func() time.Time
 	// Progress, if set, is called after each user.
 	Progress func(done, total int)
 }
@@ -51,7 +45,7 @@ func (r Reconciler) Users(ctx context.Context, users []string) (ReconcileReport,
 // All reconciles every user PostgreSQL has a trust state for, then deletes the items of
 // users it has none for.
 func (r Reconciler) All(ctx context.Context) (ReconcileReport, error) {
-	users, err := store.TrustUsers(ctx, r.Pool)
+	users, err := store.TrustUsers(ctx, r.DB)
 	if err != nil {
 		return ReconcileReport{}, err
 	}
@@ -63,7 +57,7 @@ func (r Reconciler) All(ctx context.Context) (ReconcileReport, error) {
 	for _, u := range users {
 		known[u] = true
 	}
-	deleted, err := store.DeleteTrustCacheExcept(ctx, r.DynamoDB, r.Table, known)
+	deleted, err := r.Writer.Table.deleteExcept(ctx, known)
 	rep.Orphaned += len(deleted)
 	rep.Repaired = append(rep.Repaired, deleted...)
 	return rep, err
@@ -72,12 +66,12 @@ func (r Reconciler) All(ctx context.Context) (ReconcileReport, error) {
 func (r Reconciler) one(ctx context.Context, user string, rep *ReconcileReport) error {
 	rep.Checked++
 	now := r.now()
-	state, err := store.LoadTrustState(ctx, r.Pool, user, r.WindowDays, now)
+	state, err := store.LoadTrustState(ctx, r.DB, user, r.Writer.WindowDays, now)
 	if err != nil {
 		return err
 	}
-	want := Item(state, now)
-	got, found, err := store.GetTrustCache(ctx, r.DynamoDB, r.Table, user)
+	want := trust.Item(state, now)
+	got, found, err := r.Writer.Table.Get(ctx, user)
 	if err != nil {
 		return err
 	}
@@ -86,7 +80,7 @@ func (r Reconciler) one(ctx context.Context, user string, rep *ReconcileReport) 
 		rep.Missing++
 	case got.Version > want.Version:
 		rep.Ahead++
-	case !Same(got, want):
+	case !trust.Same(got, want):
 		rep.Differed++
 	default:
 		rep.OK++
@@ -94,17 +88,13 @@ func (r Reconciler) one(ctx context.Context, user string, rep *ReconcileReport) 
 	}
 	// Repair with a new version: the conditional write then wins over the wrong item
 	// and still loses to any newer refresh, and versions keep only growing.
-	if err := pgx.BeginFunc(ctx, r.Pool, func(tx pgx.Tx) error {
+	if err := store.InTx(ctx, r.DB, func(tx store.Tx) error {
 		_, err := store.SetTrustVersionAtLeastTx(ctx, tx, user, max(got.Version, want.Version)+1)
 		return err
 	}); err != nil {
 		return err
 	}
-	state, err = store.LoadTrustState(ctx, r.Pool, user, r.WindowDays, now)
-	if err != nil {
-		return err
-	}
-	if err := store.PutTrustCache(ctx, r.DynamoDB, r.Table, Item(state, now)); err != nil && !errors.Is(err, store.ErrStaleVersion) {
+	if _, _, err := r.Writer.Write(ctx, r.DB, user, now); err != nil { // refused as stale: a newer refresh won
 		return err
 	}
 	rep.Repaired = append(rep.Repaired, user)
