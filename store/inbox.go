@@ -8,6 +8,26 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// LatestFailure returns the recorded failure of a message, or else the latest one of its
+// event (a message SQS moved to the DLQ keeps its id; a copy made by a replay does not).
+func LatestFailure(ctx context.Context, q Querier, messageID, eventID string) (MessageFailure, bool, error) {
+	var f MessageFailure
+	err := q.QueryRow(ctx, `
+		select message_id, queue, coalesce(event_id, ''), coalesce(event_type, ''), error_class, error_text, receive_count,
+		       first_failed_at, last_failed_at
+		from message_failure
+		where message_id = $1 or ($2 <> '' and event_id = $2)
+		order by (message_id = $1) desc, last_failed_at desc limit 1`, messageID, eventID).
+		Scan(&f.MessageID, &f.Queue, &f.EventID, &f.EventType, &f.ErrorClass, &f.ErrorText, &f.ReceiveCount, &f.FirstFailedAt, &f.LastFailedAt)
+	if err == pgx.ErrNoRows {
+		return f, false, nil
+	}
+	if err != nil {
+		return f, false, fmt.Errorf("failure of message %s: %w", messageID, err)
+	}
+	return f, true, nil
+}
+
 // InboxEntry is one accepted event, as the consumer records it.
 type InboxEntry struct {
 	EventID, Type, Source, Queue, MessageID string
@@ -85,4 +105,29 @@ func FirstFailure(ctx context.Context, q Querier, messageID string) (time.Time, 
 		return first, false, fmt.Errorf("read failure of message %s: %w", messageID, err)
 	}
 	return first, true, nil
+}
+
+// InboxRow is an event's inbox row.
+type InboxRow struct {
+	Type, Source, Queue, MessageID string
+	OccurredAt, ReceivedAt         time.Time
+}
+
+// InboxRows returns the inbox rows of an event (one, or none).
+func InboxRows(ctx context.Context, q Querier, eventID string) ([]InboxRow, error) {
+	rows, err := q.Query(ctx, `select type, source, queue, message_id, occurred_at, received_at from inbox where event_id = $1`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("inbox %s: %w", eventID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[InboxRow])
+}
+
+// FailuresOfEvent returns the recorded failures of an event's messages.
+func FailuresOfEvent(ctx context.Context, q Querier, eventID string) ([]MessageFailure, error) {
+	rows, err := q.Query(ctx, `select message_id, queue, coalesce(event_id, ''), coalesce(event_type, ''), error_class, error_text,
+		receive_count, first_failed_at, last_failed_at from message_failure where event_id = $1`, eventID)
+	if err != nil {
+		return nil, fmt.Errorf("failures of %s: %w", eventID, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[MessageFailure])
 }

@@ -1,4 +1,3 @@
-// Package store owns every SQL statement of trustdocs and its writes to S3 and DynamoDB.
 package store
 
 import (

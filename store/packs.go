@@ -77,60 +77,6 @@ func LivePack(ctx context.Context, q Querier, legID string) (packID, status stri
 	return packID, status, true, nil
 }
 
-// Doc is a doc_instance row: what it was made from and where it stands.
-type Doc struct {
-	DocID, PackID, TemplateID string
-	TemplateVersion           int
-	Variables                 map[string]string
-	Signers                   docpack.SignerMap
-	ClauseIDs                 []string
-	RenderS3, RenderSHA256    *string
-	EnvelopeID                string // "" until sent
-	EnvelopeStatus            string // none, sent, completed, voided, expired
-	LegalHoldActor            string
-	LegalHoldReason           string
-}
-
-// DocByID loads a document; ErrNotFound if there is none.
-func DocByID(ctx context.Context, q Querier, docID string) (Doc, error) {
-	var d Doc
-	var vars, signers []byte
-	err := q.QueryRow(ctx, `
-		select doc_id, pack_id, template_id, template_version, variables_filled, signer_map_json, coalesce(clause_ids, '{}'),
-		       render_pdf_s3, render_pdf_sha256, coalesce(envelope_id, ''), coalesce(envelope_status, 'none'),
-		       coalesce(legal_hold_actor, ''), coalesce(legal_hold_reason, '')
-		from doc_instance where doc_id = $1`, docID).
-		Scan(&d.DocID, &d.PackID, &d.TemplateID, &d.TemplateVersion, &vars, &signers, &d.ClauseIDs, &d.RenderS3, &d.RenderSHA256,
-			&d.EnvelopeID, &d.EnvelopeStatus, &d.LegalHoldActor, &d.LegalHoldReason)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, fmt.Errorf("doc %s: %w", docID, ErrNotFound)
-	}
-	if err != nil {
-		return d, fmt.Errorf("doc %s: %w", docID, err)
-	}
-	if err := json.Unmarshal(vars, &d.Variables); err != nil {
-		return d, fmt.Errorf("doc %s variables: %w", docID, err)
-	}
-	if err := json.Unmarshal(signers, &d.Signers); err != nil {
-		return d, fmt.Errorf("doc %s signer map: %w", docID, err)
-	}
-	return d, nil
-}
-
-// RenderInputs loads what a document is rendered from: its template version's name and
-// layout and its clause versions in order, with the document's variables and signers.
-func RenderInputs(ctx context.Context, q Querier, d Doc) (docpack.Stored, error) {
-	name, layout, err := TemplateVersion(ctx, q, d.TemplateID)
-	if err != nil {
-		return docpack.Stored{}, err
-	}
-	clauses, err := ClausesByID(ctx, q, d.ClauseIDs)
-	if err != nil {
-		return docpack.Stored{}, err
-	}
-	return docpack.Stored{DocID: d.DocID, TemplateName: name, Layout: layout, Clauses: clauses, Variables: d.Variables, Signers: d.Signers}, nil
-}
-
 // VoidedEnvelope is a document whose envelope was voided with its pack.
 type VoidedEnvelope struct {
 	DocID, EnvelopeID string
@@ -189,46 +135,80 @@ func PackEventTime(ctx context.Context, q Querier, packID string) (t time.Time, 
 	return t, true, nil
 }
 
-// CancelLegTx records a leg's cancellation time (the latest one wins).
-func CancelLegTx(ctx context.Context, tx pgx.Tx, legID, bookingID string, at time.Time) error {
-	_, err := tx.Exec(ctx, `
-		insert into booking_leg (leg_id, booking_id, cancelled_at) values ($1, $2, $3)
-		on conflict (leg_id) do update set cancelled_at = greatest(booking_leg.cancelled_at, excluded.cancelled_at), updated_at = now()`,
-		legID, bookingID, at)
+// IssueIfRenderedTx moves a draft pack to issued when every document has its PDF, and
+// reports whether it did (only the call that completes the pack sees true).
+func IssueIfRenderedTx(ctx context.Context, tx pgx.Tx, packID string) (bool, error) {
+	tag, err := tx.Exec(ctx, `
+		update doc_pack set status = 'issued', updated_at = now()
+		where pack_id = $1 and status = 'draft' and failure is null
+		  and not exists (select 1 from doc_instance where pack_id = $1 and render_pdf_sha256 is null)
+		  and exists (select 1 from doc_instance where pack_id = $1)`, packID)
 	if err != nil {
-		return fmt.Errorf("cancel leg %s: %w", legID, err)
+		return false, fmt.Errorf("issue pack %s: %w", packID, err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
-// LegCancelledAt returns when a leg was cancelled, if it was.
-func LegCancelledAt(ctx context.Context, q Querier, legID string) (t time.Time, cancelled bool, err error) {
-	var at *time.Time
-	err = q.QueryRow(ctx, `select cancelled_at from booking_leg where leg_id = $1`, legID).Scan(&at)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && at == nil) {
-		return t, false, nil
-	}
+// PackDocIDs lists a pack's documents.
+func PackDocIDs(ctx context.Context, q Querier, packID string) ([]string, error) {
+	rows, err := q.Query(ctx, `select doc_id from doc_instance where pack_id = $1 order by doc_id`, packID)
 	if err != nil {
-		return t, false, fmt.Errorf("leg %s: %w", legID, err)
+		return nil, fmt.Errorf("docs of %s: %w", packID, err)
 	}
-	return *at, true, nil
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-// SentDocs returns a pack's documents that have an envelope, by id.
-func SentDocs(ctx context.Context, q Querier, packID string) ([]Doc, error) {
-	ids, err := PackDocIDs(ctx, q, packID)
+// LockPackTx takes the pack's row lock for the rest of the transaction. Render jobs of
+// one pack take it before recording their document, so the last one to commit sees all
+// the others and issues the pack (without it two concurrent last renders could each
+// see the other unfinished and neither issue the pack).
+func LockPackTx(ctx context.Context, tx pgx.Tx, packID string) (status string, err error) {
+	if err := tx.QueryRow(ctx, `select status from doc_pack where pack_id = $1 for update`, packID).Scan(&status); err != nil {
+		return "", fmt.Errorf("lock pack %s: %w", packID, err)
+	}
+	return status, nil
+}
+
+// Pack is a doc_pack row.
+type Pack struct {
+	PackID, LegID, Status, SourceEventID, Failure string
+	CreatedAt, UpdatedAt                          time.Time
+}
+
+// PackByID returns a pack.
+func PackByID(ctx context.Context, q Querier, packID string) (Pack, error) {
+	var p Pack
+	err := q.QueryRow(ctx, `select pack_id, leg_id, status, coalesce(source_event_id, ''), coalesce(failure, ''), created_at, updated_at
+		from doc_pack where pack_id = $1`, packID).Scan(&p.PackID, &p.LegID, &p.Status, &p.SourceEventID, &p.Failure, &p.CreatedAt, &p.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, fmt.Errorf("pack %s: %w", packID, ErrNotFound)
+	}
 	if err != nil {
-		return nil, err
+		return p, fmt.Errorf("pack %s: %w", packID, err)
 	}
-	var out []Doc
-	for _, id := range ids {
-		d, err := DocByID(ctx, q, id)
-		if err != nil {
-			return nil, err
-		}
-		if d.EnvelopeID != "" {
-			out = append(out, d)
-		}
+	return p, nil
+}
+
+// PackIDs returns the packs built from an event or of a leg (one of them set), oldest
+// first.
+func PackIDs(ctx context.Context, q Querier, sourceEventID, legID string) ([]string, error) {
+	rows, err := q.Query(ctx, `select pack_id from doc_pack where ($1 <> '' and source_event_id = $1) or ($2 <> '' and leg_id = $2)
+		order by created_at, pack_id`, sourceEventID, legID)
+	if err != nil {
+		return nil, fmt.Errorf("packs: %w", err)
 	}
-	return out, nil
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// SignIfCompletedTx moves an issued pack to signed when every document's envelope is
+// completed, and reports whether it did.
+func SignIfCompletedTx(ctx context.Context, tx pgx.Tx, packID string) (bool, error) {
+	tag, err := tx.Exec(ctx, `
+		update doc_pack set status = 'signed', updated_at = now()
+		where pack_id = $1 and status = 'issued'
+		  and not exists (select 1 from doc_instance where pack_id = $1 and envelope_status is distinct from 'completed')`, packID)
+	if err != nil {
+		return false, fmt.Errorf("sign pack %s: %w", packID, err)
+	}
+	return tag.RowsAffected() == 1, nil
 }

@@ -94,3 +94,21 @@ func RiskUsersSince(ctx context.Context, q Querier, since time.Time) ([]string, 
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// LedgerRow is one risk ledger row.
+type LedgerRow struct {
+	EventID, UserID, Kind  string
+	OccurredAt, RecordedAt time.Time
+}
+
+// LedgerOf returns the risk ledger rows of an event, of a leg or of a user (one of them
+// set).
+func LedgerOf(ctx context.Context, q Querier, eventID, legID, userID string) ([]LedgerRow, error) {
+	rows, err := q.Query(ctx, `select event_id, user_id, kind, occurred_at, recorded_at from risk_event
+		where ($1 <> '' and event_id = $1) or ($2 <> '' and leg_id = $2) or ($3 <> '' and user_id = $3)
+		order by recorded_at`, eventID, legID, userID)
+	if err != nil {
+		return nil, fmt.Errorf("risk ledger: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[LedgerRow])
+}

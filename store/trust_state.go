@@ -76,16 +76,6 @@ func LoadTrustState(ctx context.Context, db DB, userID string, windowDays []int,
 	return s, nil
 }
 
-// TrustUsers returns every user with a trust version, in order: what `cache reconcile
-// --all` walks.
-func TrustUsers(ctx context.Context, q Querier) ([]string, error) {
-	rows, err := q.Query(ctx, `select user_id from trust_user order by user_id`)
-	if err != nil {
-		return nil, fmt.Errorf("trust users: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
 // snapshotTx runs fn in a read-only repeatable-read transaction of a pool, so every
 // read sees one snapshot; given a transaction, it runs fn in a savepoint of it.
 func snapshotTx(ctx context.Context, db DB, fn func(tx pgx.Tx) error) error {

@@ -2,15 +2,27 @@ package store
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"trustdocs/docpack"
 )
+
+// WebhookRow is one recorded provider event.
+type WebhookRow struct {
+	DedupeKey, Provider, EventType, ReceiptID, Outcome string
+	ReceivedAt, RecordedAt                             time.Time
+}
+
+// WebhooksOf returns the provider events recorded for a subject (a document or a user).
+func WebhooksOf(ctx context.Context, q Querier, subject string) ([]WebhookRow, error) {
+	rows, err := q.Query(ctx, `select dedupe_key, provider, event_type, receipt_id, outcome, received_at, recorded_at
+		from webhook_event where subject = $1 order by recorded_at`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("webhook events of %s: %w", subject, err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[WebhookRow])
+}
 
 // WebhookSeen reports whether a provider event with this dedupe key was recorded.
 func WebhookSeen(ctx context.Context, q Querier, dedupeKey string) (bool, error) {
@@ -31,54 +43,4 @@ func RecordWebhookTx(ctx context.Context, tx pgx.Tx, dedupeKey, provider, eventT
 		return fmt.Errorf("record webhook %s: %w", dedupeKey, err)
 	}
 	return nil
-}
-
-// EnvelopeDoc is the document an envelope belongs to.
-type EnvelopeDoc struct {
-	DocID, PackID, Status string
-	Signers               docpack.SignerMap
-}
-
-// DocByEnvelope finds the document of a provider envelope id.
-func DocByEnvelope(ctx context.Context, q Querier, envelopeID string) (EnvelopeDoc, bool, error) {
-	var d EnvelopeDoc
-	var signers []byte
-	err := q.QueryRow(ctx, `select doc_id, pack_id, coalesce(envelope_status, 'none'), signer_map_json from doc_instance where envelope_id = $1`, envelopeID).
-		Scan(&d.DocID, &d.PackID, &d.Status, &signers)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, false, nil
-	}
-	if err != nil {
-		return d, false, fmt.Errorf("envelope %s: %w", envelopeID, err)
-	}
-	if err := json.Unmarshal(signers, &d.Signers); err != nil {
-		return d, false, fmt.Errorf("envelope %s signers: %w", envelopeID, err)
-	}
-	return d, true, nil
-}
-
-// AdvanceEnvelopeTx sets a document's envelope status if the new one ranks higher
-// (rank: none < sent < completed|voided|expired); it reports whether it moved.
-func AdvanceEnvelopeTx(ctx context.Context, tx pgx.Tx, docID, status string) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		update doc_instance set envelope_status = $2, updated_at = now()
-		where doc_id = $1 and (case coalesce(envelope_status, 'none') when 'none' then 0 when 'sent' then 1 else 2 end)
-		                    < (case $2 when 'none' then 0 when 'sent' then 1 else 2 end)`, docID, status)
-	if err != nil {
-		return false, fmt.Errorf("envelope of %s: %w", docID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// SignIfCompletedTx moves an issued pack to signed when every document's envelope is
-// completed, and reports whether it did.
-func SignIfCompletedTx(ctx context.Context, tx pgx.Tx, packID string) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		update doc_pack set status = 'signed', updated_at = now()
-		where pack_id = $1 and status = 'issued'
-		  and not exists (select 1 from doc_instance where pack_id = $1 and envelope_status is distinct from 'completed')`, packID)
-	if err != nil {
-		return false, fmt.Errorf("sign pack %s: %w", packID, err)
-	}
-	return tag.RowsAffected() == 1, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -91,82 +92,6 @@ func VerifySignChain(ctx context.Context, q Querier, docID string) ([]ChainBreak
 	return breaks, n, rows.Err()
 }
 
-// MarkEnvelopeSentTx records the envelope of a document that had none. It reports false
-// when the document already has an envelope (status moves only forward).
-func MarkEnvelopeSentTx(ctx context.Context, tx pgx.Tx, docID, envelopeID string) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		update doc_instance set envelope_id = $2, envelope_status = 'sent', updated_at = now()
-		where doc_id = $1 and coalesce(envelope_status, 'none') = 'none'`, docID, envelopeID)
-	if err != nil {
-		return false, fmt.Errorf("envelope of %s: %w", docID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// RecordRenderTx stores where a document's PDF is and its hash, once. A second call with
-// the same values is a no-op; different values are refused (a document is written once).
-func RecordRenderTx(ctx context.Context, tx pgx.Tx, docID, s3URI, sha string) error {
-	tag, err := tx.Exec(ctx, `
-		update doc_instance set render_pdf_s3 = $2, render_pdf_sha256 = $3, updated_at = now()
-		where doc_id = $1 and (render_pdf_sha256 is null or (render_pdf_sha256 = $3 and render_pdf_s3 = $2))`,
-		docID, s3URI, sha)
-	if err != nil {
-		return fmt.Errorf("render of %s: %w", docID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("doc %s already records another render", docID)
-	}
-	return nil
-}
-
-// IssueIfRenderedTx moves a draft pack to issued when every document has its PDF, and
-// reports whether it did (only the call that completes the pack sees true).
-func IssueIfRenderedTx(ctx context.Context, tx pgx.Tx, packID string) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		update doc_pack set status = 'issued', updated_at = now()
-		where pack_id = $1 and status = 'draft' and failure is null
-		  and not exists (select 1 from doc_instance where pack_id = $1 and render_pdf_sha256 is null)
-		  and exists (select 1 from doc_instance where pack_id = $1)`, packID)
-	if err != nil {
-		return false, fmt.Errorf("issue pack %s: %w", packID, err)
-	}
-	return tag.RowsAffected() == 1, nil
-}
-
-// PackDocIDs lists a pack's documents.
-func PackDocIDs(ctx context.Context, q Querier, packID string) ([]string, error) {
-	rows, err := q.Query(ctx, `select doc_id from doc_instance where pack_id = $1 order by doc_id`, packID)
-	if err != nil {
-		return nil, fmt.Errorf("docs of %s: %w", packID, err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-// LockPackTx takes the pack's row lock for the rest of the transaction. Render jobs of
-// one pack take it before recording their document, so the last one to commit sees all
-// the others and issues the pack (without it two concurrent last renders could each
-// see the other unfinished and neither issue the pack).
-func LockPackTx(ctx context.Context, tx pgx.Tx, packID string) (status string, err error) {
-	if err := tx.QueryRow(ctx, `select status from doc_pack where pack_id = $1 for update`, packID).Scan(&status); err != nil {
-		return "", fmt.Errorf("lock pack %s: %w", packID, err)
-	}
-	return status, nil
-}
-
-// RecordLegalHoldTx records a document's legal hold state, who set it and why.
-func RecordLegalHoldTx(ctx context.Context, tx pgx.Tx, docID string, on bool, actor, reason string) error {
-	tag, err := tx.Exec(ctx, `
-		update doc_instance set legal_hold = $2, legal_hold_actor = $3, legal_hold_reason = $4, legal_hold_at = now(), updated_at = now()
-		where doc_id = $1`, docID, on, actor, reason)
-	if err != nil {
-		return fmt.Errorf("legal hold of %s: %w", docID, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("doc %s not found", docID)
-	}
-	return nil
-}
-
 // CountSignEvents counts a document's evidence rows of one event (e.g. signed).
 func CountSignEvents(ctx context.Context, q Querier, docID, event string) (int, error) {
 	var n int
@@ -174,4 +99,23 @@ func CountSignEvents(ctx context.Context, q Querier, docID, event string) (int, 
 		return 0, fmt.Errorf("sign events of %s: %w", docID, err)
 	}
 	return n, nil
+}
+
+// SignEventRow is one evidence row as the trace shows it.
+type SignEventRow struct {
+	SignEventID, DocID, Event, ActorRole, ActorUserID string
+	Seq                                               *int
+	CreatedAt                                         time.Time
+}
+
+// SignEventsOf returns the evidence rows of a document, or signed by a user (one of them
+// set), in chain order.
+func SignEventsOf(ctx context.Context, q Querier, docID, actorUserID string) ([]SignEventRow, error) {
+	rows, err := q.Query(ctx, `select sign_event_id, doc_id, event, actor_role, coalesce(actor_user_id, ''), seq, created_at
+		from doc_sign_event where ($1 <> '' and doc_id = $1) or ($2 <> '' and actor_user_id = $2)
+		order by doc_id, seq nulls first, created_at`, docID, actorUserID)
+	if err != nil {
+		return nil, fmt.Errorf("sign events: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[SignEventRow])
 }

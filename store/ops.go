@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -65,44 +66,19 @@ func FinishOpsAction(ctx context.Context, q Querier, actionID string) error {
 	return nil
 }
 
-// LatestFailure returns the recorded failure of a message, or else the latest one of its
-// event (a message SQS moved to the DLQ keeps its id; a copy made by a replay does not).
-func LatestFailure(ctx context.Context, q Querier, messageID, eventID string) (MessageFailure, bool, error) {
-	var f MessageFailure
-	err := q.QueryRow(ctx, `
-		select message_id, queue, coalesce(event_id, ''), coalesce(event_type, ''), error_class, error_text, receive_count,
-		       first_failed_at, last_failed_at
-		from message_failure
-		where message_id = $1 or ($2 <> '' and event_id = $2)
-		order by (message_id = $1) desc, last_failed_at desc limit 1`, messageID, eventID).
-		Scan(&f.MessageID, &f.Queue, &f.EventID, &f.EventType, &f.ErrorClass, &f.ErrorText, &f.ReceiveCount, &f.FirstFailedAt, &f.LastFailedAt)
-	if err == pgx.ErrNoRows {
-		return f, false, nil
-	}
-	if err != nil {
-		return f, false, fmt.Errorf("failure of message %s: %w", messageID, err)
-	}
-	return f, true, nil
+// OpsEntry is one message of an event an operator action touched.
+type OpsEntry struct {
+	ActionID, Action, Actor, Reason, Queue, ItemID, NewMessageID string
+	DoneAt                                                       time.Time
 }
 
-// JobCount is how many River jobs of a kind are in a state.
-type JobCount struct {
-	State, Kind string
-	Count       int
-}
-
-// FailedJobStates are the states of jobs that failed and are not done: discarded (out
-// of attempts) and retryable (failing, to be retried). They need someone's attention.
-var FailedJobStates = []string{"discarded", "retryable"}
-
-// FailedJobCounts counts the jobs in FailedJobStates by state and kind, for alerts.
-// River's client has no count, so this reads river_job directly.
-func FailedJobCounts(ctx context.Context, q Querier) ([]JobCount, error) {
-	rows, err := q.Query(ctx, `
-		select state::text, kind, count(*)::int from river_job
-		where state::text = any($1) group by 1, 2 order by 1, 2`, FailedJobStates)
+// OpsOfEvent returns the operator actions (replays, purges) on an event's messages.
+func OpsOfEvent(ctx context.Context, q Querier, eventID string) ([]OpsEntry, error) {
+	rows, err := q.Query(ctx, `select a.action_id, a.action, a.actor, a.reason, coalesce(a.queue, ''), i.item_id,
+		coalesce(i.new_message_id, ''), i.done_at
+		from ops_action_item i join ops_action a using (action_id) where i.event_id = $1`, eventID)
 	if err != nil {
-		return nil, fmt.Errorf("failed jobs: %w", err)
+		return nil, fmt.Errorf("replays of %s: %w", eventID, err)
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[JobCount])
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[OpsEntry])
 }
