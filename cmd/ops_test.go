@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 
 	"trustdocs/consumer"
 	"trustdocs/events"
+	"trustdocs/jobmeta"
 	"trustdocs/testkit"
 	"trustdocs/trustcache"
 	"trustdocs/workers"
@@ -32,9 +34,10 @@ func (s *stack) depth(t *testing.T, queue string) int {
 	out, err := s.clients.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(s.rep.QueueURLs[queue]),
 		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
 	require.NoError(t, err)
-	var a, b int
-	fmt.Sscan(out.Attributes["ApproximateNumberOfMessages"], &a)
-	fmt.Sscan(out.Attributes["ApproximateNumberOfMessagesNotVisible"], &b)
+	a, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	require.NoError(t, err)
+	b, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	require.NoError(t, err)
 	return a + b
 }
 
@@ -103,7 +106,7 @@ func TestDLQDrillReplaysOnlyTheAffectedTypeExactlyOnce(t *testing.T) {
 		}
 		return workers.JobsFor(e)
 	}
-	rc, err := river.NewClient(riverpgxv5.New(st.pool), &river.Config{})
+	rc, err := river.NewClient(riverpgxv5.New(st.pool), &river.Config{Hooks: jobmeta.Hooks()})
 	require.NoError(t, err)
 	c := consumer.New(consumer.Options{Queue: cfg.RiskQueue, QueueURL: st.rep.QueueURLs[cfg.RiskQueue], DLQURL: st.rep.QueueURLs[riskDLQ],
 		WaitTime: 1, BackoffBase: time.Second, BackoffMax: 2 * time.Second, BatchBudget: 5 * time.Second},
@@ -355,7 +358,7 @@ func TestJobsListAndRetryFailedJobs(t *testing.T) {
 	_, err = lock.Exec(ctx, `lock table risk_event in access exclusive mode`)
 	require.NoError(t, err)
 
-	rc, err := river.NewClient(riverpgxv5.New(st.pool), &river.Config{})
+	rc, err := river.NewClient(riverpgxv5.New(st.pool), &river.Config{Hooks: jobmeta.Hooks()})
 	require.NoError(t, err)
 	job := func(id string, maxAttempts int) int64 {
 		res, err := rc.Insert(ctx, workers.RecordRiskEventArgs{EventID: id, Signal: "late_delivery", UserIDs: []string{"usr_jobs"},

@@ -149,6 +149,51 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 		return found && it.TrustedPro
 	}, "trusted_pro in the cache\nworker log:\n%s\nreceiver log:\n%s", logs["worker"], logs["receiver"])
 	require.Equal(t, "clear", st.text(t, `select status from bg_status where provider_ref = 'cand_e2e'`))
+
+	// The user's trace shows the identity and background-check jobs (found by the ids in
+	// their metadata: the user, and the user's candidate), and the trace of each webhook
+	// event (whk_…) shows the job it became.
+	jobKinds := func(id string) map[string]int {
+		t.Helper()
+		r := runBin(t, env, "pipelinectl", "trace", id, "--json")
+		require.Equal(t, 0, r.code, r.stderr)
+		var tr struct {
+			Entries []struct {
+				Kind   string
+				Detail map[string]any
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &tr), r.stdout)
+		kinds := map[string]int{}
+		for _, e := range tr.Entries {
+			if e.Kind == "job" {
+				kinds[fmt.Sprint(e.Detail["kind"])]++
+			}
+		}
+		return kinds
+	}
+	userJobs := jobKinds(user)
+	require.GreaterOrEqual(t, userJobs["apply_identity"], 2, "both Persona inquiries: %v", userJobs)
+	require.Equal(t, 1, userJobs["apply_background_check"], "the Checkr report: %v", userJobs)
+	require.Equal(t, 1, userJobs["register_background_check"], "%v", userJobs)
+	rows, err := st.pool.Query(ctx, `select event_id from inbox where type = $1 order by received_at`, events.WebhookReceived)
+	require.NoError(t, err)
+	var webhookEvents []string
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		webhookEvents = append(webhookEvents, id)
+	}
+	require.NoError(t, rows.Err())
+	seen := map[string]int{}
+	for _, id := range webhookEvents {
+		require.True(t, strings.HasPrefix(id, "whk_"), id)
+		for k, n := range jobKinds(id) {
+			seen[k] += n
+		}
+	}
+	require.Equal(t, map[string]int{"apply_identity": userJobs["apply_identity"], "apply_background_check": 1}, seen,
+		"each webhook event's trace shows its job: %v", webhookEvents)
 }
 
 func mustJSON(t *testing.T, v any) json.RawMessage {

@@ -3,6 +3,7 @@ package consumer_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -95,9 +96,10 @@ func (b *bundle) queueDepth(t *testing.T, url string) int {
 	out, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
 		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
 	require.NoError(t, err)
-	var a, c int
-	fmt.Sscan(out.Attributes["ApproximateNumberOfMessages"], &a)
-	fmt.Sscan(out.Attributes["ApproximateNumberOfMessagesNotVisible"], &c)
+	a, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	require.NoError(t, err)
+	c, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	require.NoError(t, err)
 	return a + c
 }
 
@@ -216,7 +218,9 @@ func TestDatabaseOutageLosesNothingAndDeadLettersNothing(t *testing.T) {
 	proxy := testkit.NewProxy(t, fmt.Sprintf("%s:%d", pc.ConnConfig.Host, pc.ConnConfig.Port))
 	host, port, _ := strings.Cut(proxy.Addr, ":")
 	pc.ConnConfig.Host = host
-	fmt.Sscan(port, &pc.ConnConfig.Port)
+	p, err := strconv.ParseUint(port, 10, 16)
+	require.NoError(t, err)
+	pc.ConnConfig.Port = uint16(p)
 	pc.ConnConfig.ConnectTimeout = 2 * time.Second
 	viaProxy, err := pgxpool.NewWithConfig(b.ctx, pc)
 	require.NoError(t, err)

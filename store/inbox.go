@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,7 +20,7 @@ func LatestFailure(ctx context.Context, q Querier, messageID, eventID string) (M
 		where message_id = $1 or ($2 <> '' and event_id = $2)
 		order by (message_id = $1) desc, last_failed_at desc limit 1`, messageID, eventID).
 		Scan(&f.MessageID, &f.Queue, &f.EventID, &f.EventType, &f.ErrorClass, &f.ErrorText, &f.ReceiveCount, &f.FirstFailedAt, &f.LastFailedAt)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return f, false, nil
 	}
 	if err != nil {
@@ -98,7 +99,7 @@ func RecordFailure(ctx context.Context, q Querier, f MessageFailure) (time.Time,
 func FirstFailure(ctx context.Context, q Querier, messageID string) (time.Time, bool, error) {
 	var first time.Time
 	err := q.QueryRow(ctx, `select first_failed_at from message_failure where message_id = $1`, messageID).Scan(&first)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return first, false, nil
 	}
 	if err != nil {

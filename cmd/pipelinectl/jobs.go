@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"trustdocs/dlq"
+	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
@@ -90,7 +91,7 @@ func jobsListCmd() *cobra.Command {
 				}
 				views := make([]jobView, 0, len(res.Jobs))
 				for _, j := range res.Jobs {
-					views = append(views, jobView{j.ID, j.Kind, string(j.State), j.Queue, j.Attempt, j.MaxAttempts, jobSubject(j.EncodedArgs),
+					views = append(views, jobView{j.ID, j.Kind, string(j.State), j.Queue, j.Attempt, j.MaxAttempts, jobSubject(j.Metadata),
 						j.EncodedArgs, j.Errors, j.CreatedAt, j.AttemptedAt, j.FinalizedAt, j.ScheduledAt})
 				}
 				return writeJSON(out, views)
@@ -98,7 +99,7 @@ func jobsListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tKIND\tSTATE\tATTEMPTS\tSUBJECT\tLAST ERROR")
 			for _, j := range res.Jobs {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Kind, j.State, j.Attempt, j.MaxAttempts, jobSubject(j.EncodedArgs), lastError(j))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%s\t%s\n", j.ID, j.Kind, j.State, j.Attempt, j.MaxAttempts, jobSubject(j.Metadata), lastError(j))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -229,29 +230,17 @@ func lastError(j *rivertype.JobRow) string {
 	return fmt.Sprintf("%s (attempt %d, %s)", msg, e.Attempt, e.At.UTC().Format(time.RFC3339))
 }
 
-// jobSubject is the id a job's args are about: an event, document, receipt or user.
-func jobSubject(raw []byte) string {
-	var a struct {
-		Event *struct {
-			ID string `json:"id"`
-		} `json:"event"`
-		EventID   string `json:"event_id"`
-		DocID     string `json:"doc_id"`
-		ReceiptID string `json:"receipt_id"`
-		Update    *struct {
-			UserID string `json:"user_id"`
-		} `json:"update"`
-	}
-	_ = json.Unmarshal(raw, &a)
+// jobSubject is the id a job is about, from the ids it carries in its metadata
+// (jobmeta): its document, else its event, else its user or candidate.
+func jobSubject(metadata []byte) string {
+	m := jobmeta.Of(metadata)
 	switch {
-	case a.DocID != "":
-		return a.DocID
-	case a.Event != nil && a.Event.ID != "":
-		return a.Event.ID
-	case a.EventID != "":
-		return a.EventID
-	case a.Update != nil && a.Update.UserID != "":
-		return a.Update.UserID
+	case m.DocID != "":
+		return m.DocID
+	case m.EventID != "":
+		return m.EventID
+	case len(m.UserIDs) > 0:
+		return strings.Join(m.UserIDs, ",")
 	}
-	return a.ReceiptID
+	return m.CandidateID
 }
