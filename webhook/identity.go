@@ -22,6 +22,30 @@ type IdentityUpdate struct {
 	At          time.Time `json:"at"`
 }
 
+// UnmarshalJSON reads the snake_case form, and also the Go field names that builds
+// before the JSON tags wrote into apply_identity jobs, so a job queued across an upgrade
+// still applies its update instead of losing it.
+func (u *IdentityUpdate) UnmarshalJSON(b []byte) error {
+	type tagged IdentityUpdate // without this method
+	var t tagged
+	if err := json.Unmarshal(b, &t); err != nil {
+		return err
+	}
+	if t.DedupeKey == "" {
+		var legacy struct {
+			Provider, ProviderEvt, DedupeKey, ProviderRef, UserID, Status string
+			Checks                                                        []Check
+			AgeVerified                                                   bool
+			At                                                            time.Time
+		}
+		if err := json.Unmarshal(b, &legacy); err == nil && legacy.DedupeKey != "" {
+			t = tagged(legacy)
+		}
+	}
+	*u = IdentityUpdate(t)
+	return nil
+}
+
 // Check is one verification check, as a non-PII summary.
 type Check struct {
 	Name    string   `json:"name"`

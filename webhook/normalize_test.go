@@ -2,6 +2,7 @@ package webhook_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -164,4 +165,25 @@ func TestSignedHeadersVerify(t *testing.T) {
 	ct, form := esign.DropboxCallback("k", "signature_request_sent", "sr_1", "", "", "", now)
 	_, err = webhook.Verifiers["dropboxsign"](http.Header{"Content-Type": {ct}}, form, []string{"k"}, now)
 	require.NoError(t, err)
+}
+
+// An apply_identity job queued by a build before IdentityUpdate had JSON tags carries
+// Go field names; it still decodes (or the update would be lost across an upgrade).
+func TestIdentityUpdateReadsTheFormOfOlderJobs(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	want := webhook.IdentityUpdate{Provider: "persona", ProviderEvt: "inquiry.approved", DedupeKey: "persona:evt_1", ProviderRef: "inq_1",
+		UserID: "usr_1", Status: "passed", Checks: []webhook.Check{{Name: "selfie", Status: "passed"}}, AgeVerified: true, At: at}
+	legacy := `{"Provider":"persona","ProviderEvt":"inquiry.approved","DedupeKey":"persona:evt_1","ProviderRef":"inq_1","UserID":"usr_1",
+		"Status":"passed","Checks":[{"name":"selfie","status":"passed"}],"AgeVerified":true,"At":"2026-11-30T12:00:00Z"}`
+	var got webhook.IdentityUpdate
+	require.NoError(t, json.Unmarshal([]byte(legacy), &got))
+	require.Equal(t, want, got)
+
+	current, err := json.Marshal(want)
+	require.NoError(t, err)
+	require.Contains(t, string(current), `"user_id":"usr_1"`)
+	got = webhook.IdentityUpdate{}
+	require.NoError(t, json.Unmarshal(current, &got))
+	require.Equal(t, want, got)
 }

@@ -128,10 +128,19 @@ func buildPackTx(ctx context.Context, tx store.Tx, env events.Envelope, c events
 	return nil
 }
 
-// completeTx completes a job in the transaction of its writes and commits both.
-func completeTx[T river.JobArgs](ctx context.Context, tx store.Tx, job *river.Job[T]) error {
+// completeOnlyTx completes a job that changes nothing else, in tx (committed by the
+// caller).
+func completeOnlyTx[T river.JobArgs](ctx context.Context, tx store.Tx, job *river.Job[T]) error {
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
+	}
+	return nil
+}
+
+// completeTx completes a job in the transaction of its writes and commits both.
+func completeTx[T river.JobArgs](ctx context.Context, tx store.Tx, job *river.Job[T]) error {
+	if err := completeOnlyTx(ctx, tx, job); err != nil {
+		return err
 	}
 	return tx.Commit(ctx)
 }

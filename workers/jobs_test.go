@@ -123,7 +123,6 @@ type insertedJob struct {
 	Args  json.RawMessage
 	Meta  jobmeta.Meta
 	Queue string
-	State string
 }
 
 // inserted returns the jobs the worked job inserted (those after it in the test's
@@ -131,7 +130,7 @@ type insertedJob struct {
 // concerns, as jobmeta's hook writes them: a job without them is invisible to the trace.
 func (b *jobTest) inserted(t *testing.T, res *rivertest.WorkResult) []insertedJob {
 	t.Helper()
-	rows, err := b.tx.Query(b.ctx, `select kind, args, metadata, metadata <> '{}'::jsonb, queue, state::text
+	rows, err := b.tx.Query(b.ctx, `select kind, args, metadata, metadata <> '{}'::jsonb, queue
 		from river_job where id > $1 order by id`, res.Job.ID)
 	require.NoError(t, err)
 	defer rows.Close()
@@ -140,7 +139,7 @@ func (b *jobTest) inserted(t *testing.T, res *rivertest.WorkResult) []insertedJo
 		var j insertedJob
 		var meta []byte
 		var hasMeta bool
-		require.NoError(t, rows.Scan(&j.Kind, &j.Args, &meta, &hasMeta, &j.Queue, &j.State))
+		require.NoError(t, rows.Scan(&j.Kind, &j.Args, &meta, &hasMeta, &j.Queue))
 		require.True(t, hasMeta, "%s job %s inserted without metadata", j.Kind, j.Args)
 		j.Meta = jobmeta.Of(meta)
 		require.False(t, j.Meta.Empty(), "%s job %s: metadata %s names no id", j.Kind, j.Args, meta)
@@ -254,6 +253,7 @@ type fakeESign struct {
 	voided  []string // envelope ids
 	sendErr error
 	voidErr error
+	onSend  func() // runs while the envelope is being created (a concurrent change)
 }
 
 func (f *fakeESign) Send(ctx context.Context, e esign.Envelope) (string, error) {
@@ -261,6 +261,9 @@ func (f *fakeESign) Send(ctx context.Context, e esign.Envelope) (string, error) 
 		return "", f.sendErr
 	}
 	f.sent = append(f.sent, e)
+	if f.onSend != nil {
+		f.onSend()
+	}
 	return f.Sandbox.Send(ctx, e)
 }
 
@@ -283,10 +286,14 @@ type fakeCache struct {
 	// afterRead, when set, runs after the item is built and before it is written: a
 	// change committing meanwhile.
 	afterRead func(ctx context.Context, db store.DB, userID string) error
+	err       error // returned by every Write when set (the table does not answer)
 }
 
 func (c *fakeCache) Write(ctx context.Context, db store.DB, userID string, now time.Time) (trust.CacheItem, bool, error) {
 	c.calls++
+	if c.err != nil {
+		return trust.CacheItem{}, false, c.err
+	}
 	state, err := store.LoadTrustState(ctx, db, userID, c.windowDays, now)
 	if err != nil {
 		return trust.CacheItem{}, false, err

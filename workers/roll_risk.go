@@ -2,6 +2,7 @@ package workers
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -39,6 +40,9 @@ type RollRiskWindowsWorker struct {
 }
 
 func (w *RollRiskWindowsWorker) Work(ctx context.Context, job *river.Job[RollRiskWindowsArgs]) error {
+	if len(w.deps.RiskWindowDays) == 0 {
+		return river.JobCancel(errors.New("no rolling risk windows configured (RISK_WINDOWS)"))
+	}
 	longest := slices.Max(w.deps.RiskWindowDays)
 	today := w.deps.now().Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, -longest)
@@ -53,7 +57,11 @@ func (w *RollRiskWindowsWorker) Work(ctx context.Context, job *river.Job[RollRis
 		for i, u := range batch {
 			params[i] = river.InsertManyParams{Args: RecomputeRiskArgs{UserID: u}}
 		}
-		if _, err := client.InsertMany(ctx, params); err != nil {
+		// Through deps.DB, like every write of a job (a test's transaction included).
+		if err := store.InTx(ctx, w.deps.DB, func(tx store.Tx) error {
+			_, err := client.InsertManyTx(ctx, tx, params)
+			return err
+		}); err != nil {
 			return err
 		}
 		w.deps.Log.Info().Int("queued", start+len(batch)).Int("users", len(users)).Str("day", today.Format(time.DateOnly)).

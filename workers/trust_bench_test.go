@@ -24,18 +24,7 @@ func benchDeps(b *testing.B) (*Deps, context.Context) {
 	ctx := context.Background()
 	cfg := testkit.Config(b)
 	pool := testkit.DB(b, &cfg)
-	kinds := []string{"completed_booking", "completed_booking", "completed_booking", "disputes_opened", "late_delivery", "bad_clicks"}
-	now := time.Now().UTC()
-	var rows []store.RiskEvent
-	for u := range benchUsers {
-		for e := range benchEvents {
-			rows = append(rows, store.RiskEvent{EventID: fmt.Sprintf("evt_%d_%d", u, e), UserID: fmt.Sprintf("usr_%d", u),
-				Kind: kinds[e%len(kinds)], OccurredAt: now.Add(-time.Duration(e) * 36 * time.Hour)})
-		}
-	}
-	if err := store.InTx(ctx, pool, func(tx store.Tx) error { _, err := store.InsertRiskEventsTx(ctx, tx, rows); return err }); err != nil {
-		b.Fatal(err)
-	}
+	testkit.RiskLedger(b, pool, benchUsers, benchEvents)
 	return &Deps{DB: pool, RiskWindowDays: cfg.RiskWindowDays, Log: zerolog.Nop()}, ctx
 }
 
