@@ -240,18 +240,6 @@ func failed(r evidence.Report) []string {
 	return out
 }
 
-func exampleEvent(t *testing.T, name string, mutate func(*events.Envelope)) events.Envelope {
-	t.Helper()
-	body, err := os.ReadFile("../events/examples/" + name + ".json")
-	require.NoError(t, err)
-	env, err := events.Decode(body)
-	require.NoError(t, err)
-	if mutate != nil {
-		mutate(&env)
-	}
-	return env
-}
-
 func TestAmendmentsSupersedeAndCancellationVoids(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -269,8 +257,8 @@ func TestAmendmentsSupersedeAndCancellationVoids(t *testing.T) {
 		return id, status
 	}
 
-	amend1 := exampleEvent(t, "booking.checkout.amended", nil)
-	amend2 := exampleEvent(t, "booking.checkout.amended", func(e *events.Envelope) {
+	amend1 := testkit.Example(t, "booking.checkout.amended", nil)
+	amend2 := testkit.Example(t, "booking.checkout.amended", func(e *events.Envelope) {
 		e.ID, e.OccurredAt = "evt_chk_7Q2M4X1C_2", e.OccurredAt.Add(time.Hour)
 	})
 	for i, amend := range []events.Envelope{amend1, amend2} {
@@ -295,7 +283,7 @@ func TestAmendmentsSupersedeAndCancellationVoids(t *testing.T) {
 	require.Equal(t, workers.PackID(amend2.ID), id)
 	require.Equal(t, 3, b.scalar(t, `select count(*) from doc_pack`))
 
-	cancel := exampleEvent(t, "booking.checkout.cancelled", func(e *events.Envelope) { e.OccurredAt = amend2.OccurredAt.Add(time.Hour) })
+	cancel := testkit.Example(t, "booking.checkout.cancelled", func(e *events.Envelope) { e.OccurredAt = amend2.OccurredAt.Add(time.Hour) })
 	run(cancel)
 	b.waitFor(t, "voided pack", func() bool {
 		return b.scalar(t, `select count(*) from doc_pack where pack_id = $1 and status = 'voided'`, workers.PackID(amend2.ID)) == 1
@@ -319,7 +307,7 @@ func TestCancellationBeforeItsCheckoutArrivesWins(t *testing.T) {
 	b.publishContent(t)
 	// Delivered out of order: the cancellation first, then the older checkout and amendment.
 	for _, name := range []string{"booking.checkout.cancelled", "booking.checkout.completed", "booking.checkout.amended"} {
-		params, err := workers.JobsFor(exampleEvent(t, name, nil))
+		params, err := workers.JobsFor(testkit.Example(t, name, nil))
 		require.NoError(t, err)
 		_, err = b.river.InsertMany(b.ctx, params)
 		require.NoError(t, err)

@@ -12,13 +12,14 @@ import (
 	"trustdocs/events"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
+	"trustdocs/testkit"
 )
 
 // amendment is the contract's booking.checkout.amended example on the test's leg (a day
 // after its checkout).
 func (b *jobTest) amendment(t *testing.T) events.Envelope {
 	t.Helper()
-	return example(t, "booking.checkout.amended", func(e *events.Envelope) {
+	return testkit.Example(t, "booking.checkout.amended", func(e *events.Envelope) {
 		e.ID = b.id("evt_amend")
 		withData(t, e, func(c *events.Checkout) { c.LegID, c.BookingID = b.id("leg"), b.id("bkg") })
 	})
@@ -28,7 +29,7 @@ func (b *jobTest) amendment(t *testing.T) events.Envelope {
 // days after its checkout).
 func (b *jobTest) cancellation(t *testing.T) events.Envelope {
 	t.Helper()
-	return example(t, "booking.checkout.cancelled", func(e *events.Envelope) {
+	return testkit.Example(t, "booking.checkout.cancelled", func(e *events.Envelope) {
 		e.ID = b.id("evt_cancel")
 		withData(t, e, func(c *events.CheckoutCancellation) { c.LegID, c.BookingID = b.id("leg"), b.id("bkg") })
 	})

@@ -39,16 +39,7 @@ func (b *jobTest) connect(t *testing.T, n, event, envelopeID, role, email string
 // subject.
 func (b *jobTest) webhookOutcomes(t *testing.T) []string {
 	t.Helper()
-	rows, err := b.tx.Query(b.ctx, `select event_type || ' ' || outcome || ' ' || coalesce(subject, '-') from webhook_event order by recorded_at, dedupe_key`)
-	require.NoError(t, err)
-	var out []string
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		out = append(out, s)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return column(t, b, `select event_type || ' ' || outcome || ' ' || coalesce(subject, '-') from webhook_event order by recorded_at, dedupe_key`)
 }
 
 var signedAt = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)

@@ -14,12 +14,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertest"
@@ -173,25 +173,22 @@ func (b *jobTest) forgetJobs(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// column runs a query of one text column in the test's transaction and returns its rows.
+func column(t *testing.T, b *jobTest, sql string, args ...any) []string {
+	t.Helper()
+	rows, err := b.tx.Query(b.ctx, sql, args...)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
+}
+
 // scalar runs a query of one row and one column in the test's transaction.
 func scalar[T any](t *testing.T, b *jobTest, sql string, args ...any) T {
 	t.Helper()
 	var v T
 	require.NoError(t, b.tx.QueryRow(b.ctx, sql, args...).Scan(&v))
 	return v
-}
-
-// example reads a contract example event (events/examples) and lets the test change it.
-func example(t *testing.T, name string, mutate func(*events.Envelope)) events.Envelope {
-	t.Helper()
-	body, err := os.ReadFile("../events/examples/" + name + ".json")
-	require.NoError(t, err)
-	env, err := events.Decode(body)
-	require.NoError(t, err)
-	if mutate != nil {
-		mutate(&env)
-	}
-	return env
 }
 
 // withData rewrites an event's data, decoded as T, with change.

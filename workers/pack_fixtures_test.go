@@ -7,6 +7,7 @@ import (
 
 	"trustdocs/events"
 	"trustdocs/store"
+	"trustdocs/testkit"
 )
 
 // The doc-pack states the single-job tests start from, reached by working the jobs that
@@ -16,7 +17,7 @@ import (
 // own (roles model and studio: two documents, the talent SOW and the studio house rules).
 func (b *jobTest) checkout(t *testing.T) events.Envelope {
 	t.Helper()
-	return example(t, "booking.checkout.completed", func(e *events.Envelope) {
+	return testkit.Example(t, "booking.checkout.completed", func(e *events.Envelope) {
 		e.ID = b.id("evt_chk")
 		withData(t, e, func(c *events.Checkout) { c.LegID, c.BookingID = b.id("leg"), b.id("bkg") })
 	})

@@ -42,17 +42,8 @@ func (b *jobTest) version(t *testing.T, user string) int64 {
 // revoked ones, in issue order.
 func (b *jobTest) badges(t *testing.T, user string) []string {
 	t.Helper()
-	rows, err := b.tx.Query(b.ctx, `select kind || coalesce(' revoked: ' || revoked_reason, '') from trust_badge
+	return column(t, b, `select kind || coalesce(' revoked: ' || revoked_reason, '') from trust_badge
 		where user_id = $1 order by issued_at, badge_id`, user)
-	require.NoError(t, err)
-	var out []string
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		out = append(out, s)
-	}
-	require.NoError(t, rows.Err())
-	return out
 }
 
 // requireRefreshes requires jobs to be trust cache refreshes of user: one now, then one
