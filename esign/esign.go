@@ -1,6 +1,8 @@
 // Package esign is the e-signature side of doc packs: the Provider interface the
-// workers use, and Sandbox, a built-in provider for the demo and the tests that behaves
-// like a real one (assigns envelope ids, takes its recipients from the signer map).
+// workers use, the errors every adapter speaks in, and Sandbox, a built-in provider for
+// the demo and the tests that behaves like a real one (assigns envelope ids, takes its
+// recipients from the signer map). The real providers are in esign/docusign and
+// esign/dropboxsign.
 package esign
 
 import (
@@ -8,6 +10,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
 
 	"trustdocs/docpack"
 )
@@ -21,22 +27,103 @@ type Recipient struct {
 	RoutingOrder int    `json:"routing_order"`
 }
 
+// Field is where a signer signs: a page (1-based) and a box in PDF points measured from
+// the page's top-left corner (the renderer's own coordinates).
+type Field struct {
+	Role string  `json:"role"`
+	Page int     `json:"page"`
+	X    float64 `json:"x"`
+	Y    float64 `json:"y"`
+	W    float64 `json:"w"`
+	H    float64 `json:"h"`
+}
+
 // Envelope is a document sent for signature.
 type Envelope struct {
 	DocID      string      `json:"doc_id"`
 	PackID     string      `json:"pack_id"`
+	Title      string      `json:"title"` // the document's name, as signers see it
 	PDFKey     string      `json:"pdf_key"`
 	PDFSHA256  string      `json:"pdf_sha256"`
+	PDF        []byte      `json:"-"` // the locked bytes read back from S3, whose SHA-256 is PDFSHA256
 	Recipients []Recipient `json:"recipients"`
+	Fields     []Field     `json:"fields,omitempty"` // one signature field per signer, at least
 }
 
-// Provider sends and voids envelopes.
+// Sent is what a provider gave back for an envelope: its id, and each signer's id at
+// the provider (DocuSign recipientId, Dropbox Sign signature_id) by role, so every
+// webhook maps back to our document and signer.
+type Sent struct {
+	EnvelopeID   string            `json:"envelope_id"`
+	RecipientIDs map[string]string `json:"recipient_ids,omitempty"`
+}
+
+// Executed is a completed envelope's executed copy: the signed PDF and, where the
+// provider issues one (DocuSign), its certificate of completion.
+type Executed struct {
+	Signed      []byte
+	Certificate []byte // nil when the provider has none
+}
+
+// Provider sends and voids envelopes and fetches their executed copies.
 type Provider interface {
 	Name() string
-	// Send returns the provider's envelope id. Sending the same document again must
-	// return the same id (providers take an idempotency key; the sandbox derives it).
-	Send(ctx context.Context, e Envelope) (envelopeID string, err error)
+	// Send creates the envelope of a document, or, when one for the same document exists
+	// already (a retry after a lost response, a killed worker), returns that one: a
+	// document never gets two envelopes.
+	Send(ctx context.Context, e Envelope) (Sent, error)
+	// Void voids an envelope; voiding one already voided or completed is not an error.
 	Void(ctx context.Context, envelopeID, reason string) error
+	// Executed downloads a completed envelope's executed copy; ErrNotReady while the
+	// provider is still preparing it.
+	Executed(ctx context.Context, envelopeID string) (Executed, error)
+}
+
+// ErrNotReady means the provider has not finished preparing what was asked for: ask
+// again later.
+var ErrNotReady = errors.New("not ready yet at the provider")
+
+// Error is a provider's answer that was not a success, with the provider's own text.
+type Error struct {
+	Provider   string
+	Op         string // send, find, void, executed, token, ...
+	Status     int    // HTTP status; 0 when no response arrived
+	Message    string // the provider's error text
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("%s %s: %s", e.Provider, e.Op, e.Message)
+	}
+	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Provider, e.Op, e.Status, e.Message)
+}
+
+// Permanent reports whether retrying cannot help: a 4xx other than 408 and 429 (the
+// provider refused this request as it is).
+func (e *Error) Permanent() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
+}
+
+// IsPermanent reports whether err is a provider's permanent refusal.
+func IsPermanent(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Permanent()
+}
+
+// RetryAfter reads a Retry-After header (seconds or an HTTP date); 0 when absent.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
 }
 
 // Sandbox is a provider that needs no account: envelope ids derive from the document,
@@ -45,20 +132,25 @@ type Sandbox struct{}
 
 func (Sandbox) Name() string { return "sandbox" }
 
-func (Sandbox) Send(_ context.Context, e Envelope) (string, error) {
+func (Sandbox) Send(_ context.Context, e Envelope) (Sent, error) {
 	if len(e.Recipients) == 0 {
-		return "", errors.New("envelope without recipients")
+		return Sent{}, errors.New("envelope without recipients")
 	}
+	ids := map[string]string{}
 	for _, r := range e.Recipients {
 		if r.Email == "" {
-			return "", errors.New("recipient " + r.Role + " has no email")
+			return Sent{}, errors.New("recipient " + r.Role + " has no email")
 		}
+		ids[r.Role] = strconv.Itoa(r.RoutingOrder)
 	}
 	sum := sha256.Sum256([]byte(e.DocID + "\x00" + e.PDFSHA256))
-	return "env_sbx_" + hex.EncodeToString(sum[:8]), nil
+	return Sent{EnvelopeID: "env_sbx_" + hex.EncodeToString(sum[:8]), RecipientIDs: ids}, nil
 }
 
 func (Sandbox) Void(context.Context, string, string) error { return nil }
+
+// Executed: the sandbox keeps no documents; its envelopes have no executed copy.
+func (Sandbox) Executed(context.Context, string) (Executed, error) { return Executed{}, nil }
 
 // RecipientsFrom turns a signer map into recipients in the given role order (the
 // template's signer order), routing order 1, 2, ...

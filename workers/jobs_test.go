@@ -253,9 +253,9 @@ type fakeESign struct {
 	onSend  func() // runs while the envelope is being created (a concurrent change)
 }
 
-func (f *fakeESign) Send(ctx context.Context, e esign.Envelope) (string, error) {
+func (f *fakeESign) Send(ctx context.Context, e esign.Envelope) (esign.Sent, error) {
 	if f.sendErr != nil {
-		return "", f.sendErr
+		return esign.Sent{}, f.sendErr
 	}
 	f.sent = append(f.sent, e)
 	if f.onSend != nil {

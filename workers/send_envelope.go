@@ -58,10 +58,11 @@ func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelo
 	keys := w.deps.Docs.Keys(d.PackID, d.DocID, 1)
 	env := esign.Envelope{DocID: d.DocID, PackID: d.PackID, PDFKey: keys.PDF, PDFSHA256: *d.RenderSHA256,
 		Recipients: esign.RecipientsFrom(d.Signers, content.SignerRoles)}
-	envelopeID, err := w.deps.ESign.Send(ctx, env)
+	sent, err := w.deps.ESign.Send(ctx, env)
 	if err != nil {
 		return fmt.Errorf("send %s: %w", d.DocID, err)
 	}
+	envelopeID := sent.EnvelopeID
 	meta, _ := json.MarshalIndent(struct {
 		Provider   string `json:"provider"`
 		EnvelopeID string `json:"envelope_id"`

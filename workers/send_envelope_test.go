@@ -40,7 +40,8 @@ func TestJobSendEnvelope(t *testing.T) {
 			require.Equal(t, doc.Signers[r.Role].Email, r.Email)
 			require.Equal(t, i+1, r.RoutingOrder)
 		}
-		envelopeID, err := esign.Sandbox{}.Send(b.ctx, sent)
+		out, err := esign.Sandbox{}.Send(b.ctx, sent)
+		envelopeID := out.EnvelopeID
 		require.NoError(t, err)
 
 		var stored struct {
