@@ -75,6 +75,59 @@ type Config struct {
 	RiverJobTimeout       time.Duration
 	RiverRescueAfter      time.Duration
 	RiskWindowDays        []int // rolling risk windows, shortest first
+	ESign                 ESign
+}
+
+// E-sign providers ESIGN_PROVIDER names.
+const (
+	ESignSandbox     = "sandbox"
+	ESignDocuSign    = "docusign"
+	ESignDropboxSign = "dropboxsign"
+)
+
+// ESign is which e-signature provider the worker sends envelopes through, and its
+// account.
+type ESign struct {
+	Provider         string // sandbox, docusign or dropboxsign
+	WebhookPublicURL string // the receiver's public base URL (DocuSign's per-envelope Connect)
+
+	DocuSignAuthURL        string
+	DocuSignIntegrationKey string
+	DocuSignUserID         string
+	DocuSignPrivateKeyFile string
+	DocuSignAccountID      string
+
+	DropboxSignAPIKey   string
+	DropboxSignAPIURL   string
+	DropboxSignTestMode bool
+}
+
+// Missing names the variables the configured provider needs and does not have, in one
+// line ("" when complete): a worker refuses to start half-configured.
+func (e ESign) Missing(webhookSecrets map[string][]string) string {
+	var miss []string
+	need := func(name, v string) {
+		if strings.TrimSpace(v) == "" {
+			miss = append(miss, name)
+		}
+	}
+	switch e.Provider {
+	case ESignDocuSign:
+		need("WEBHOOK_PUBLIC_URL", e.WebhookPublicURL)
+		need("DOCUSIGN_INTEGRATION_KEY", e.DocuSignIntegrationKey)
+		need("DOCUSIGN_USER_ID", e.DocuSignUserID)
+		need("DOCUSIGN_PRIVATE_KEY_FILE", e.DocuSignPrivateKeyFile)
+		need("DOCUSIGN_ACCOUNT_ID", e.DocuSignAccountID)
+		if len(webhookSecrets[ESignDocuSign]) == 0 {
+			miss = append(miss, "WEBHOOK_SECRET_DOCUSIGN (the Connect HMAC key envelopes are signed with)")
+		}
+	case ESignDropboxSign:
+		need("DROPBOXSIGN_API_KEY", e.DropboxSignAPIKey)
+	}
+	if len(miss) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("ESIGN_PROVIDER=%s needs %s", e.Provider, strings.Join(miss, ", "))
 }
 
 // Retention is an S3 Object Lock default retention: a number of days or of years.
@@ -145,6 +198,16 @@ var Vars = []Var{
 	{"RIVER_RESCUE_AFTER", "10m", "a job still running this long (its worker died) is rescued and retried; at least RIVER_JOB_TIMEOUT"},
 	{"RISK_WINDOWS", "30,90", "rolling risk windows in days, comma-separated; rolled daily at 00:00 UTC"},
 	{"SHUTDOWN_GRACE", "30s", "how long SIGTERM waits for in-flight work"},
+	{"ESIGN_PROVIDER", ESignSandbox, "e-signature provider the worker sends envelopes through: sandbox (built in, no account), docusign or dropboxsign"},
+	{"WEBHOOK_PUBLIC_URL", "", "the receiver's public base URL; DocuSign envelopes send their Connect events to $WEBHOOK_PUBLIC_URL/webhooks/docusign"},
+	{"DOCUSIGN_AUTH_URL", "https://account.docusign.com", "DocuSign's OAuth host (https://account-d.docusign.com for the developer sandbox)"},
+	{"DOCUSIGN_INTEGRATION_KEY", "", "DocuSign app's integration key (JWT grant)"},
+	{"DOCUSIGN_USER_ID", "", "the DocuSign user the app acts as (consent granted)"},
+	{"DOCUSIGN_PRIVATE_KEY_FILE", "", "path of the app's RSA private key (PEM)"},
+	{"DOCUSIGN_ACCOUNT_ID", "", "the DocuSign account envelopes are sent from"},
+	{"DROPBOXSIGN_API_KEY", "", "Dropbox Sign API key (also the key its callbacks are signed with: WEBHOOK_SECRET_DROPBOXSIGN defaults to it); also as DROPBOXSIGN_API_KEY_FILE"},
+	{"DROPBOXSIGN_API_URL", "https://api.hellosign.com/v3", "Dropbox Sign API base URL"},
+	{"DROPBOXSIGN_TEST_MODE", "false", "send Dropbox Sign requests in test mode (not legally binding, free)"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
 
@@ -222,8 +285,34 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("S3_FORCE_PATH_STYLE=%q: want true or false", pathStyle))
 	}
 
+	c.ESign = ESign{
+		Provider:               strings.ToLower(get("ESIGN_PROVIDER", ESignSandbox)),
+		WebhookPublicURL:       strings.TrimRight(get("WEBHOOK_PUBLIC_URL", ""), "/"),
+		DocuSignAuthURL:        strings.TrimRight(get("DOCUSIGN_AUTH_URL", "https://account.docusign.com"), "/"),
+		DocuSignIntegrationKey: get("DOCUSIGN_INTEGRATION_KEY", ""),
+		DocuSignUserID:         get("DOCUSIGN_USER_ID", ""),
+		DocuSignPrivateKeyFile: get("DOCUSIGN_PRIVATE_KEY_FILE", ""),
+		DocuSignAccountID:      get("DOCUSIGN_ACCOUNT_ID", ""),
+		DropboxSignAPIURL:      strings.TrimRight(get("DROPBOXSIGN_API_URL", "https://api.hellosign.com/v3"), "/"),
+	}
+	if c.ESign.DropboxSignAPIKey, err = secret(getenv, "DROPBOXSIGN_API_KEY"); err != nil {
+		errs = append(errs, err)
+	}
+	testMode := get("DROPBOXSIGN_TEST_MODE", "false")
+	if c.ESign.DropboxSignTestMode, err = strconv.ParseBool(testMode); err != nil {
+		errs = append(errs, fmt.Errorf("DROPBOXSIGN_TEST_MODE=%q: want true or false", testMode))
+	}
+
 	for _, p := range Providers {
-		for _, s := range strings.Split(getenv("WEBHOOK_SECRET_"+strings.ToUpper(p)), ",") {
+		name := "WEBHOOK_SECRET_" + strings.ToUpper(p)
+		raw, err := secret(getenv, name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if raw == "" && p == ESignDropboxSign {
+			raw = c.ESign.DropboxSignAPIKey // Dropbox Sign signs its callbacks with the API key
+		}
+		for _, s := range strings.Split(raw, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				c.WebhookSecrets[p] = append(c.WebhookSecrets[p], s)
 			}
@@ -258,10 +347,37 @@ func (c Config) validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
 	}
+	switch c.ESign.Provider {
+	case ESignSandbox, ESignDocuSign, ESignDropboxSign:
+	default:
+		errs = append(errs, fmt.Errorf("ESIGN_PROVIDER=%q: want %s, %s or %s", c.ESign.Provider, ESignSandbox, ESignDocuSign, ESignDropboxSign))
+	}
+	if u := c.ESign.WebhookPublicURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
+			errs = append(errs, fmt.Errorf("WEBHOOK_PUBLIC_URL=%q: want the receiver's base URL, like https://hooks.example.com", u))
+		}
+	}
 	if strings.Trim(c.DocsEnv, "/") != c.DocsEnv || c.DocsEnv == "" {
 		errs = append(errs, fmt.Errorf("DOCS_ENV=%q: want a prefix without slashes at either end", c.DocsEnv))
 	}
 	return errors.Join(errs...)
+}
+
+// secret reads a secret from NAME, or from the file NAME_FILE names (trailing newline
+// dropped); setting both is an error.
+func secret(getenv func(string) string, name string) (string, error) {
+	v, file := strings.TrimSpace(getenv(name)), strings.TrimSpace(getenv(name+"_FILE"))
+	switch {
+	case file == "":
+		return v, nil
+	case v != "":
+		return "", fmt.Errorf("%s and %s_FILE are both set: set one", name, name)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // ParseWindows reads window lengths in days ("30,90"), returned shortest first without

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,4 +84,34 @@ func TestREADMEDocumentsEveryVariable(t *testing.T) {
 	for _, v := range config.Vars {
 		require.True(t, strings.Contains(string(readme), "| `"+v.Name+"` |"), "README's configuration table lacks %s", v.Name)
 	}
+}
+
+func TestESignProviderRefusesToBeHalfConfigured(t *testing.T) {
+	t.Parallel()
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+
+	c, err := config.LoadFrom(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, config.ESignSandbox, c.ESign.Provider, "the default needs no account")
+	require.Empty(t, c.ESign.Missing(c.WebhookSecrets))
+
+	c, err = config.LoadFrom(env(map[string]string{"ESIGN_PROVIDER": "docusign", "DOCUSIGN_INTEGRATION_KEY": "ik"}))
+	require.NoError(t, err)
+	require.Equal(t, "ESIGN_PROVIDER=docusign needs WEBHOOK_PUBLIC_URL, DOCUSIGN_USER_ID, DOCUSIGN_PRIVATE_KEY_FILE, DOCUSIGN_ACCOUNT_ID, "+
+		"WEBHOOK_SECRET_DOCUSIGN (the Connect HMAC key envelopes are signed with)", c.ESign.Missing(c.WebhookSecrets))
+
+	key := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(key, []byte("dbs-key\n"), 0o600))
+	c, err = config.LoadFrom(env(map[string]string{"ESIGN_PROVIDER": "dropboxsign", "DROPBOXSIGN_API_KEY_FILE": key}))
+	require.NoError(t, err)
+	require.Equal(t, "dbs-key", c.ESign.DropboxSignAPIKey, "read from the _FILE, newline dropped")
+	require.Equal(t, []string{"dbs-key"}, c.WebhookSecrets["dropboxsign"], "callbacks are signed with the API key")
+	require.Empty(t, c.ESign.Missing(c.WebhookSecrets))
+
+	_, err = config.LoadFrom(env(map[string]string{"ESIGN_PROVIDER": "adobesign"}))
+	require.ErrorContains(t, err, `ESIGN_PROVIDER="adobesign": want sandbox, docusign or dropboxsign`)
+	_, err = config.LoadFrom(env(map[string]string{"DROPBOXSIGN_API_KEY": "a", "DROPBOXSIGN_API_KEY_FILE": key}))
+	require.ErrorContains(t, err, "both set")
+	_, err = config.LoadFrom(env(map[string]string{"WEBHOOK_PUBLIC_URL": "hooks.example.com"}))
+	require.ErrorContains(t, err, "WEBHOOK_PUBLIC_URL")
 }
