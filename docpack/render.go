@@ -23,6 +23,13 @@ type Stored struct {
 // in order, its variables, and a signature block per signer in the template's signer
 // order.
 func Render(s Stored) ([]byte, error) {
+	pdf, _, err := RenderWithFields(s)
+	return pdf, err
+}
+
+// RenderWithFields is Render that also says where each signer signs (what e-sign
+// providers place their signature fields on). The bytes are Render's.
+func RenderWithFields(s Stored) ([]byte, []render.SignatureField, error) {
 	doc := render.Document{Title: s.TemplateName, Header: s.Layout.Header, Footer: s.Layout.Footer, Variables: s.Variables}
 	for _, c := range s.Clauses {
 		doc.Sections = append(doc.Sections, render.Section{Markdown: c.Body, PageBreakBefore: slices.Contains(s.Layout.PageBreakBefore, c.Name)})
@@ -31,9 +38,9 @@ func Render(s Stored) ([]byte, error) {
 		sg := s.Signers[role]
 		doc.Signers = append(doc.Signers, render.Signer{Role: role, Name: sg.Name, Email: sg.Email})
 	}
-	pdf, err := render.Render(doc)
+	pdf, fields, err := render.RenderWithFields(doc)
 	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", s.DocID, err)
+		return nil, nil, fmt.Errorf("render %s: %w", s.DocID, err)
 	}
-	return pdf, nil
+	return pdf, fields, nil
 }

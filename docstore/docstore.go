@@ -30,16 +30,20 @@ type Store struct {
 	Env    string // DOCS_ENV: the first part of every key
 }
 
-// Keys are the S3 keys of one document.
+// Keys are the S3 keys of one document: the seed's, and beside them the executed copy
+// a provider returns once everyone signed and DocuSign's certificate of completion.
 type Keys struct {
 	PDF, Envelope, Hash string
+	Signed, Certificate string
 }
 
 // Object kinds, by the name of the object within its pack's prefix.
 const (
-	KindPDF      = "pdf"
-	KindHash     = "hash"
-	KindEnvelope = "envelope"
+	KindPDF         = "pdf"
+	KindHash        = "hash"
+	KindEnvelope    = "envelope"
+	KindSigned      = "signed"
+	KindCertificate = "certificate"
 )
 
 // KeysFor returns a document's keys; version is the PDF's version (1 for a first issue).
@@ -49,6 +53,9 @@ func KeysFor(env, packID, docID string, version int) Keys {
 		PDF:      fmt.Sprintf("%sdoc_%s_v%d.pdf", prefix, docID, version),
 		Envelope: fmt.Sprintf("%senvelope_%s.json", prefix, docID),
 		Hash:     fmt.Sprintf("%shash_%s.txt", prefix, docID),
+
+		Signed:      fmt.Sprintf("%ssigned_%s.pdf", prefix, docID),
+		Certificate: fmt.Sprintf("%scertificate_%s.pdf", prefix, docID),
 	}
 }
 
@@ -73,6 +80,10 @@ func KindOf(key string) (kind, docID string) {
 	switch {
 	case strings.HasPrefix(name, "envelope_") && strings.HasSuffix(name, ".json"):
 		return KindEnvelope, strings.TrimSuffix(strings.TrimPrefix(name, "envelope_"), ".json")
+	case strings.HasPrefix(name, "signed_") && strings.HasSuffix(name, ".pdf"):
+		return KindSigned, strings.TrimSuffix(strings.TrimPrefix(name, "signed_"), ".pdf")
+	case strings.HasPrefix(name, "certificate_") && strings.HasSuffix(name, ".pdf"):
+		return KindCertificate, strings.TrimSuffix(strings.TrimPrefix(name, "certificate_"), ".pdf")
 	case strings.HasPrefix(name, "hash_") && strings.HasSuffix(name, ".txt"):
 		return KindHash, strings.TrimSuffix(strings.TrimPrefix(name, "hash_"), ".txt")
 	case strings.HasPrefix(name, "doc_") && strings.HasSuffix(name, ".pdf"):

@@ -57,7 +57,8 @@ type layout struct {
 	ops       []op
 	pageStart []int // index into ops where each page begins
 	y         float64
-	noBreak   bool // inside keepTogether: do not start new pages
+	noBreak   bool             // inside keepTogether: do not start new pages
+	fields    []SignatureField // where each signer signs, as laid out
 
 	// Scratch space reused by every paragraph of the document.
 	pieces []piece
@@ -117,14 +118,16 @@ func (l *layout) keepTogether(fn func()) {
 }
 
 type layoutMark struct {
-	ops, pages int
-	y          float64
+	ops, pages, fields int
+	y                  float64
 }
 
-func (l *layout) mark() layoutMark { return layoutMark{len(l.ops), len(l.pageStart), l.y} }
+func (l *layout) mark() layoutMark {
+	return layoutMark{len(l.ops), len(l.pageStart), len(l.fields), l.y}
+}
 
 func (l *layout) undo(m layoutMark) {
-	l.ops, l.pageStart, l.y = l.ops[:m.ops], l.pageStart[:m.pages], m.y
+	l.ops, l.pageStart, l.fields, l.y = l.ops[:m.ops], l.pageStart[:m.pages], l.fields[:m.fields], m.y
 }
 
 func (l *layout) fitsWithoutBreak(fn func()) bool {

@@ -43,18 +43,34 @@ var ErrNoContent = errors.New("render: document has no content")
 // A placeholder without a value in doc.Variables makes Render fail with a
 // *MissingVariableError naming every missing variable.
 func Render(doc Document) ([]byte, error) {
+	pdf, _, err := render(doc, true)
+	return pdf, err
+}
+
+// SignatureField is where a signer signs: the space above their signature line, on a
+// page (1-based), as a box in points from the page's top-left corner. E-sign providers
+// place their signature fields there.
+type SignatureField struct {
+	Role       string
+	Page       int
+	X, Y, W, H float64
+}
+
+// RenderWithFields is Render that also returns each signer's signature field, in the
+// order of doc.Signers. The bytes are Render's.
+func RenderWithFields(doc Document) ([]byte, []SignatureField, error) {
 	return render(doc, true)
 }
 
-// render is Render; with fast false, pages are always drawn with gopdf's
+// render is RenderWithFields; with fast false, pages are always drawn with gopdf's
 // Cell (tests compare the two).
-func render(doc Document, fast bool) ([]byte, error) {
+func render(doc Document, fast bool) ([]byte, []SignatureField, error) {
 	if doc.Title == "" && len(doc.Sections) == 0 && len(doc.Signers) == 0 {
-		return nil, ErrNoContent
+		return nil, nil, ErrNoContent
 	}
 	f, err := loadFonts()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sub := &substituter{vars: doc.Variables}
 	title, header, footer := sub.text(doc.Title), sub.text(doc.Header), sub.text(doc.Footer)
@@ -67,7 +83,7 @@ func render(doc Document, fast bool) ([]byte, error) {
 		}
 	}
 	if err := sub.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	l := newLayout(f)
@@ -79,10 +95,11 @@ func render(doc Document, fast bool) ([]byte, error) {
 	if fast && f.fastText {
 		pdf, err := draw(f, l, title, header, footer, true)
 		if !errors.Is(err, errFastText) {
-			return pdf, err
+			return pdf, l.fields, err
 		}
 	}
-	return draw(f, l, title, header, footer, false)
+	pdf, err := draw(f, l, title, header, footer, false)
+	return pdf, l.fields, err
 }
 
 type parsedSection struct {

@@ -100,7 +100,7 @@ func TestFastTextPath(t *testing.T) {
 		{Sections: []Section{{Markdown: "Only ASCII."}}},
 	}
 	for i, doc := range docs {
-		slow, err := render(doc, false)
+		slow, _, err := render(doc, false)
 		if err != nil {
 			t.Fatal(err)
 		}

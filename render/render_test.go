@@ -374,3 +374,38 @@ func TestEmptyDocument(t *testing.T) {
 		t.Errorf("err = %v, want ErrNoContent", err)
 	}
 }
+
+// The signature fields RenderWithFields reports are where the blocks are drawn: on the
+// page whose text holds the signer's name, one per signer, in order, and the bytes are
+// Render's.
+func TestSignatureFieldsAreWhereTheBlocksAre(t *testing.T) {
+	t.Parallel()
+	doc := render.Document{Title: "Model release", Sections: []render.Section{{Markdown: strings.Repeat("A clause that fills the page. ", 380)}},
+		Signers: []render.Signer{{Role: "buyer", Name: "Bea Buyer", Email: "b@example.com"}, {Role: "talent", Name: "Tal Ent", Email: "t@example.com"}}}
+	pdf, fields, err := render.RenderWithFields(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := render.Render(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(plain, pdf) {
+		t.Fatal("RenderWithFields and Render give different bytes")
+	}
+	if len(fields) != 2 {
+		t.Fatalf("%d fields for 2 signers", len(fields))
+	}
+	pages := pageTexts(t, pdf)
+	for i, f := range fields {
+		if f.Role != doc.Signers[i].Role || f.W <= 0 || f.H <= 0 || f.Y <= 0 || f.Y+f.H >= 842 {
+			t.Errorf("field %d: %+v", i, f)
+		}
+		if f.Page < 1 || f.Page > len(pages) || !strings.Contains(pages[f.Page-1], doc.Signers[i].Name) {
+			t.Errorf("field %d on page %d, which does not show %s", i, f.Page, doc.Signers[i].Name)
+		}
+	}
+	if fields[0].Page < 2 {
+		t.Errorf("the long clause should have pushed the signatures past the first page: page %d", fields[0].Page)
+	}
+}

@@ -37,6 +37,9 @@ func (l *layout) signatureBlock(s Signer) {
 	l.paragraph([]run{{text: roleLabel(s.Role)}}, bold, 10, 13, marginL, contentW)
 	l.paragraph([]run{{text: "Name: "}, {text: s.Name, st: bold}}, regular, bodySize, bodyLeading, marginL, contentW)
 	l.paragraph([]run{{text: "Email: " + s.Email}}, regular, bodySize, bodyLeading, marginL, contentW)
+	// The signing space above the line is where an e-sign provider puts the signer's
+	// signature field.
+	l.fields = append(l.fields, SignatureField{Role: s.Role, Page: l.pages(), X: marginL, Y: l.y, W: sigLineW, H: sigSpaceSign})
 	l.y += sigSpaceSign
 	l.rule(marginL, marginL+sigLineW)
 	l.rule(marginL+sigDateX, marginL+sigDateX+sigDateW)

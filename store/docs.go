@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,36 +20,88 @@ type Doc struct {
 	Signers                   docpack.SignerMap
 	ClauseIDs                 []string
 	RenderS3, RenderSHA256    *string
-	EnvelopeID                string // "" until sent
-	EnvelopeStatus            string // none, sent, completed, voided, expired
+	EnvelopeID                string            // "" until sent
+	EnvelopeStatus            string            // none, sent, completed, voided, expired
+	EnvelopeProvider          string            // sandbox, docusign, dropboxsign ("" before 00012: sandbox)
+	EnvelopeRecipients        map[string]string // role -> the provider's recipient or signature id
+	EnvelopeError             string            // the provider's permanent refusal of the send
+	SignedS3, SignedSHA256    *string           // the executed copy
+	CertS3, CertSHA256        *string           // DocuSign's certificate of completion
 	LegalHoldActor            string
 	LegalHoldReason           string
+}
+
+// docColumns and scanDoc read a Doc; keep them in step.
+const docColumns = `doc_id, pack_id, template_id, template_version, variables_filled, signer_map_json, coalesce(clause_ids, '{}'),
+	render_pdf_s3, render_pdf_sha256, coalesce(envelope_id, ''), coalesce(envelope_status, 'none'), coalesce(envelope_provider, ''),
+	envelope_recipients, coalesce(envelope_error, ''), signed_pdf_s3, signed_pdf_sha256, certificate_pdf_s3, certificate_pdf_sha256,
+	coalesce(legal_hold_actor, ''), coalesce(legal_hold_reason, '')`
+
+func scanDoc(row pgx.Row, d *Doc) error {
+	var vars, signers, recipients []byte
+	if err := row.Scan(&d.DocID, &d.PackID, &d.TemplateID, &d.TemplateVersion, &vars, &signers, &d.ClauseIDs, &d.RenderS3, &d.RenderSHA256,
+		&d.EnvelopeID, &d.EnvelopeStatus, &d.EnvelopeProvider, &recipients, &d.EnvelopeError, &d.SignedS3, &d.SignedSHA256,
+		&d.CertS3, &d.CertSHA256, &d.LegalHoldActor, &d.LegalHoldReason); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(vars, &d.Variables); err != nil {
+		return fmt.Errorf("variables: %w", err)
+	}
+	if err := json.Unmarshal(signers, &d.Signers); err != nil {
+		return fmt.Errorf("signer map: %w", err)
+	}
+	if len(recipients) > 0 {
+		if err := json.Unmarshal(recipients, &d.EnvelopeRecipients); err != nil {
+			return fmt.Errorf("envelope recipients: %w", err)
+		}
+	}
+	return nil
 }
 
 // DocByID loads a document; ErrNotFound if there is none.
 func DocByID(ctx context.Context, q Querier, docID string) (Doc, error) {
 	var d Doc
-	var vars, signers []byte
-	err := q.QueryRow(ctx, `
-		select doc_id, pack_id, template_id, template_version, variables_filled, signer_map_json, coalesce(clause_ids, '{}'),
-		       render_pdf_s3, render_pdf_sha256, coalesce(envelope_id, ''), coalesce(envelope_status, 'none'),
-		       coalesce(legal_hold_actor, ''), coalesce(legal_hold_reason, '')
-		from doc_instance where doc_id = $1`, docID).
-		Scan(&d.DocID, &d.PackID, &d.TemplateID, &d.TemplateVersion, &vars, &signers, &d.ClauseIDs, &d.RenderS3, &d.RenderSHA256,
-			&d.EnvelopeID, &d.EnvelopeStatus, &d.LegalHoldActor, &d.LegalHoldReason)
+	err := scanDoc(q.QueryRow(ctx, `select `+docColumns+` from doc_instance where doc_id = $1`, docID), &d)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, fmt.Errorf("doc %s: %w", docID, ErrNotFound)
 	}
 	if err != nil {
 		return d, fmt.Errorf("doc %s: %w", docID, err)
 	}
-	if err := json.Unmarshal(vars, &d.Variables); err != nil {
-		return d, fmt.Errorf("doc %s variables: %w", docID, err)
-	}
-	if err := json.Unmarshal(signers, &d.Signers); err != nil {
-		return d, fmt.Errorf("doc %s signer map: %w", docID, err)
-	}
 	return d, nil
+}
+
+// DocByEnvelope finds the document of a provider envelope id; found is false when no
+// document has it.
+func DocByEnvelope(ctx context.Context, q Querier, envelopeID string) (d Doc, found bool, err error) {
+	err = scanDoc(q.QueryRow(ctx, `select `+docColumns+` from doc_instance where envelope_id = $1`, envelopeID), &d)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("envelope %s: %w", envelopeID, err)
+	}
+	return d, true, nil
+}
+
+// SignerRole says which of the document's signers acted in a provider event: the role
+// the provider named, else the one whose provider id was stored at send, else the one
+// with that email. ok is false for someone who is none of our signers.
+func (d Doc) SignerRole(role, recipientID, email string) (string, bool) {
+	if _, ok := d.Signers[role]; ok && role != "" {
+		return role, true
+	}
+	for r, id := range d.EnvelopeRecipients {
+		if id == recipientID && recipientID != "" {
+			return r, true
+		}
+	}
+	for r, s := range d.Signers {
+		if email != "" && strings.EqualFold(s.Email, email) {
+			return r, true
+		}
+	}
+	return "", false
 }
 
 // RenderInputs loads what a document is rendered from: its template version's name and
@@ -86,10 +139,15 @@ func SentDocs(ctx context.Context, q Querier, packID string) ([]Doc, error) {
 
 // MarkEnvelopeSentTx records the envelope of a document that had none. It reports false
 // when the document already has an envelope (status moves only forward).
-func MarkEnvelopeSentTx(ctx context.Context, tx pgx.Tx, docID, envelopeID string) (bool, error) {
+func MarkEnvelopeSentTx(ctx context.Context, tx pgx.Tx, docID, provider, envelopeID string, recipients map[string]string) (bool, error) {
+	ids, err := json.Marshal(recipients)
+	if err != nil {
+		return false, fmt.Errorf("envelope recipients of %s: %w", docID, err)
+	}
 	tag, err := tx.Exec(ctx, `
-		update doc_instance set envelope_id = $2, envelope_status = 'sent', updated_at = now()
-		where doc_id = $1 and coalesce(envelope_status, 'none') = 'none'`, docID, envelopeID)
+		update doc_instance set envelope_id = $2, envelope_status = 'sent', envelope_provider = $3, envelope_recipients = $4,
+		       envelope_error = null, updated_at = now()
+		where doc_id = $1 and coalesce(envelope_status, 'none') = 'none'`, docID, envelopeID, provider, string(ids))
 	if err != nil {
 		return false, fmt.Errorf("envelope of %s: %w", docID, err)
 	}
@@ -126,30 +184,6 @@ func RecordLegalHoldTx(ctx context.Context, tx pgx.Tx, docID string, on bool, ac
 	return nil
 }
 
-// EnvelopeDoc is the document an envelope belongs to.
-type EnvelopeDoc struct {
-	DocID, PackID, Status string
-	Signers               docpack.SignerMap
-}
-
-// DocByEnvelope finds the document of a provider envelope id.
-func DocByEnvelope(ctx context.Context, q Querier, envelopeID string) (EnvelopeDoc, bool, error) {
-	var d EnvelopeDoc
-	var signers []byte
-	err := q.QueryRow(ctx, `select doc_id, pack_id, coalesce(envelope_status, 'none'), signer_map_json from doc_instance where envelope_id = $1`, envelopeID).
-		Scan(&d.DocID, &d.PackID, &d.Status, &signers)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return d, false, nil
-	}
-	if err != nil {
-		return d, false, fmt.Errorf("envelope %s: %w", envelopeID, err)
-	}
-	if err := json.Unmarshal(signers, &d.Signers); err != nil {
-		return d, false, fmt.Errorf("envelope %s signers: %w", envelopeID, err)
-	}
-	return d, true, nil
-}
-
 // AdvanceEnvelopeTx sets a document's envelope status if the new one ranks higher
 // (rank: none < sent < completed|voided|expired); it reports whether it moved.
 func AdvanceEnvelopeTx(ctx context.Context, tx pgx.Tx, docID, status string) (bool, error) {
@@ -161,4 +195,38 @@ func AdvanceEnvelopeTx(ctx context.Context, tx pgx.Tx, docID, status string) (bo
 		return false, fmt.Errorf("envelope of %s: %w", docID, err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// RecordEnvelopeErrorTx records a provider's permanent refusal to send a document, with
+// its own text, where on-call sees it.
+func RecordEnvelopeErrorTx(ctx context.Context, tx pgx.Tx, docID, text string) error {
+	if _, err := tx.Exec(ctx, `update doc_instance set envelope_error = $2, updated_at = now() where doc_id = $1`, docID, text); err != nil {
+		return fmt.Errorf("envelope error of %s: %w", docID, err)
+	}
+	return nil
+}
+
+// ExecutedCopy is where a completed envelope's executed copy (and certificate) is stored.
+type ExecutedCopy struct {
+	SignedS3, SignedSHA256 string
+	CertS3, CertSHA256     string // "" when the provider issues none
+}
+
+// RecordExecutedTx records a document's executed copy, once: the same values again are
+// a no-op, other values are refused (written once, like the original).
+func RecordExecutedTx(ctx context.Context, tx pgx.Tx, docID string, c ExecutedCopy) error {
+	tag, err := tx.Exec(ctx, `
+		update doc_instance set signed_pdf_s3 = $2, signed_pdf_sha256 = $3, certificate_pdf_s3 = nullif($4, ''),
+		       certificate_pdf_sha256 = nullif($5, ''), updated_at = now()
+		where doc_id = $1 and (signed_pdf_sha256 is null
+		  or (signed_pdf_s3, signed_pdf_sha256) = ($2, $3)
+		     and (certificate_pdf_s3, certificate_pdf_sha256) is not distinct from (nullif($4, ''), nullif($5, '')))`,
+		docID, c.SignedS3, c.SignedSHA256, c.CertS3, c.CertSHA256)
+	if err != nil {
+		return fmt.Errorf("executed copy of %s: %w", docID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("doc %s already records another executed copy", docID)
+	}
+	return nil
 }

@@ -75,8 +75,9 @@ var seedColumns = map[string][]string{
 // extensionColumns are the columns migrations add to seed tables, each commented in its
 // migration; any other extra column fails the test until it is listed here.
 var extensionColumns = map[string][]string{
-	"doc_pack":       {"source_event_id", "failure"},
-	"doc_instance":   {"clause_ids", "legal_hold", "legal_hold_reason", "legal_hold_actor", "legal_hold_at"},
+	"doc_pack": {"source_event_id", "failure"},
+	"doc_instance": {"clause_ids", "legal_hold", "legal_hold_reason", "legal_hold_actor", "legal_hold_at",
+		"envelope_provider", "envelope_recipients", "envelope_error", "signed_pdf_s3", "signed_pdf_sha256", "certificate_pdf_s3", "certificate_pdf_sha256"},
 	"doc_sign_event": {"prev_hash", "chain_hash", "seq"},
 	"bg_status":      {"status_at", "adjudication_at"},
 	"trust_badge":    {"revoked_at", "revoked_reason"},

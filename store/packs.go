@@ -79,7 +79,7 @@ func LivePack(ctx context.Context, q Querier, legID string) (packID, status stri
 
 // VoidedEnvelope is a document whose envelope was voided with its pack.
 type VoidedEnvelope struct {
-	DocID, EnvelopeID string
+	DocID, EnvelopeID, Provider string // Provider "" : sent before providers were recorded (the sandbox)
 }
 
 // EndPackTx moves a live pack to superseded or voided, and voids the envelopes of its
@@ -101,7 +101,7 @@ func EndPackTx(ctx context.Context, tx pgx.Tx, packID, status string) (bool, []V
 	rows, err := tx.Query(ctx, `
 		update doc_instance set envelope_status = 'voided', updated_at = now()
 		where pack_id = $1 and envelope_status = 'sent'
-		returning doc_id, envelope_id`, packID)
+		returning doc_id, envelope_id, coalesce(envelope_provider, '')`, packID)
 	if err != nil {
 		return false, nil, fmt.Errorf("void envelopes of %s: %w", packID, err)
 	}
@@ -201,12 +201,14 @@ func PackIDs(ctx context.Context, q Querier, sourceEventID, legID string) ([]str
 }
 
 // SignIfCompletedTx moves an issued pack to signed when every document's envelope is
-// completed, and reports whether it did.
+// completed and its executed copy is stored (the sandbox, and envelopes sent before
+// executed copies were kept, have none), and reports whether it did.
 func SignIfCompletedTx(ctx context.Context, tx pgx.Tx, packID string) (bool, error) {
 	tag, err := tx.Exec(ctx, `
 		update doc_pack set status = 'signed', updated_at = now()
 		where pack_id = $1 and status = 'issued'
-		  and not exists (select 1 from doc_instance where pack_id = $1 and envelope_status is distinct from 'completed')`, packID)
+		  and not exists (select 1 from doc_instance where pack_id = $1 and (envelope_status is distinct from 'completed'
+		      or signed_pdf_sha256 is null and coalesce(envelope_provider, 'sandbox') <> 'sandbox'))`, packID)
 	if err != nil {
 		return false, fmt.Errorf("sign pack %s: %w", packID, err)
 	}

@@ -16,7 +16,8 @@ type ESignUpdate struct {
 	EnvelopeID  string
 	Event       string // doc_sign_event.event, or "" when the event has no evidence row
 	Status      string // the envelope_status it leads to, or "" for none
-	Role        string // signer role, when a recipient acted
+	Role        string // signer role, when a recipient acted and the provider names it
+	RecipientID string // the provider's id of the recipient who acted (DocuSign recipientId, Dropbox Sign signature_id)
 	Email       string
 	At          time.Time
 	// Payload is the provider's event as JSON, kept as evidence: the body for DocuSign,
@@ -86,15 +87,14 @@ func NormalizeDocuSign(body []byte) (ESignUpdate, error) {
 	if m.Event == "envelope-voided" && strings.Contains(strings.ToLower(m.Data.EnvelopeSummary.VoidedReason), "expired") {
 		u.Event, u.Status = "expired", "expired" // DocuSign has no expired event: it voids with this reason
 	}
+	u.RecipientID = m.Data.RecipientID
 	for _, s := range m.Data.EnvelopeSummary.Recipients.Signers {
 		if s.RecipientID == m.Data.RecipientID && m.Data.RecipientID != "" {
 			u.Role, u.Email = s.RoleName, s.Email
 		}
 	}
-	if strings.HasPrefix(m.Event, "recipient-") && u.Role == "" && u.Event == "signed" {
-		// A completed recipient who is not a signer (a carbon copy) signs nothing.
-		u.Event = ""
-	}
+	// Who acted is settled against the ids stored at send (the job): a completed
+	// recipient who is none of our signers (a carbon copy) gets no evidence row there.
 	return u, nil
 }
 
@@ -156,13 +156,13 @@ func NormalizeDropboxSign(contentType string, body []byte) (ESignUpdate, error) 
 	if mapping, ok := dropboxEvents[e.EventType]; ok {
 		u.Event, u.Status = mapping[0], mapping[1]
 	}
+	u.RecipientID = e.EventMetadata.RelatedSignatureID
 	for _, s := range sr.Signatures {
 		if s.SignatureID == e.EventMetadata.RelatedSignatureID && s.SignatureID != "" {
+			// signer_role is null for requests sent without template roles (ours): the
+			// job maps the signature_id stored at send, or the email, to our signer.
 			u.Role, u.Email = s.SignerRole, s.SignerEmailAddress
 		}
-	}
-	if u.Event == "signed" && u.Role == "" {
-		u.Event = "" // a signature we cannot attribute to a signer is not evidence of one
 	}
 	return u, nil
 }

@@ -37,7 +37,7 @@ func TestDropboxSignEventsMapToEvidenceAndStatus(t *testing.T) {
 		{"signature_request_sent", "", "envelope_sent", "sent", ""},
 		{"signature_request_viewed", "sig_client", "viewed", "", "client"},
 		{"signature_request_signed", "sig_talent", "signed", "", "talent"},
-		{"signature_request_signed", "sig_unknown", "", "", ""}, // not attributable to a signer: no evidence
+		{"signature_request_signed", "sig_unknown", "signed", "", ""}, // the job attributes it by the ids stored at send, or drops it
 		{"signature_request_all_signed", "", "", "completed", ""},
 		{"signature_request_declined", "sig_client", "declined", "voided", "client"},
 		{"signature_request_canceled", "", "voided", "voided", ""},
@@ -51,6 +51,7 @@ func TestDropboxSignEventsMapToEvidenceAndStatus(t *testing.T) {
 		require.Equal(t, tc.evidence, u.Event, tc.event)
 		require.Equal(t, tc.status, u.Status, tc.event)
 		require.Equal(t, tc.role, u.Role, tc.event)
+		require.Equal(t, tc.related, u.RecipientID, tc.event)
 		require.Equal(t, time.Unix(1795514400, 0).UTC(), u.At)
 		require.Equal(t, "dropboxsign|sr_9f2|"+tc.event+"|1795514400|"+tc.related, u.DedupeKey)
 	}

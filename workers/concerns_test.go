@@ -43,6 +43,7 @@ var concernSamples = []river.JobArgs{
 	RecomputeRiskArgs{UserID: "usr_1", Start: "2026-09-01", End: "2026-10-01"},
 	RollRiskWindowsArgs{},
 	RefreshTrustCacheArgs{UserID: "usr_1", At: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+	StoreExecutedCopyArgs{DocID: "doc_1"},
 }
 
 // jobKindTypes parses the package's non-test files and returns the types that have a

@@ -107,7 +107,11 @@ func (w *EndDocPackWorker) Work(ctx context.Context, job *river.Job[EndDocPackAr
 // already voided is harmless.
 func (w *EndDocPackWorker) announce(ctx context.Context, tx store.Tx, env events.Envelope, packID, status string, voided []store.VoidedEnvelope) error {
 	for _, v := range voided {
-		if err := w.deps.ESign.Void(ctx, v.EnvelopeID, env.Type); err != nil {
+		provider, err := w.deps.esignFor(v.Provider)
+		if err != nil {
+			return err
+		}
+		if err := provider.Void(ctx, v.EnvelopeID, env.Type); err != nil {
 			return fmt.Errorf("void envelope %s: %w", v.EnvelopeID, err)
 		}
 		payload, _ := json.Marshal(map[string]string{"envelope_id": v.EnvelopeID, "reason": env.Type, "event_id": env.ID})

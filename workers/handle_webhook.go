@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/riverqueue/river"
+	"github.com/rs/zerolog"
 
 	"trustdocs/events"
 	"trustdocs/jobmeta"
@@ -65,47 +66,64 @@ func (w *HandleWebhookWorker) Work(ctx context.Context, job *river.Job[HandleWeb
 		if _, err := store.LockPackTx(ctx, tx, doc.PackID); err != nil {
 			return "", "", err
 		}
-		if err := w.apply(ctx, tx, u, doc); err != nil {
-			return "", "", err
-		}
-		if u.Event == "" && u.Status == "" {
-			return "ignored", doc.DocID, nil // an event we do not use: acknowledged and recorded
-		}
-		return "applied", doc.DocID, nil
+		outcome, err := w.apply(ctx, tx, u, doc, log)
+		return outcome, doc.DocID, err
 	})
 }
 
-func (w *HandleWebhookWorker) apply(ctx context.Context, tx store.Tx, u webhook.ESignUpdate, doc store.EnvelopeDoc) error {
+// apply records the event's evidence and moves the envelope, and names the outcome:
+// applied, or ignored for an event that changes nothing (acknowledged and recorded).
+func (w *HandleWebhookWorker) apply(ctx context.Context, tx store.Tx, u webhook.ESignUpdate, doc store.Doc, log zerolog.Logger) (string, error) {
 	if u.Event != "" {
-		role, userID := u.Role, ""
-		if s, ok := doc.Signers[u.Role]; ok {
-			userID = s.UserID
+		role, userID := "provider", "" // envelope-level events have no recipient
+		if u.Role != "" || u.RecipientID != "" {
+			// A recipient acted: which of our signers, by the role the provider names or
+			// the ids stored at send (Dropbox Sign names no role for our requests).
+			r, ok := doc.SignerRole(u.Role, u.RecipientID, u.Email)
+			switch {
+			case ok:
+				role, userID = r, doc.Signers[r].UserID
+			case u.Event == "signed":
+				// Someone who is none of the document's signers (a carbon copy) signs nothing.
+				log.Warn().Str("recipient_id", u.RecipientID).Msg("signature by a recipient who is none of the document's signers: no evidence row")
+				u.Event = ""
+			}
 		}
-		if role == "" {
-			role = "provider" // envelope-level events have no recipient
-		}
-		if _, err := store.AppendSignEventTx(ctx, tx, store.SignEvent{
-			SignEventID: "dse_" + shortHash(u.DedupeKey), DocID: doc.DocID, ActorRole: role, ActorUserID: userID,
-			ActorEmail: u.Email, Event: u.Event, ProviderPayload: u.Payload,
-		}); err != nil {
-			return err
+		if u.Event != "" {
+			if _, err := store.AppendSignEventTx(ctx, tx, store.SignEvent{
+				SignEventID: "dse_" + shortHash(u.DedupeKey), DocID: doc.DocID, ActorRole: role, ActorUserID: userID,
+				ActorEmail: u.Email, Event: u.Event, ProviderPayload: u.Payload,
+			}); err != nil {
+				return "", err
+			}
 		}
 	}
-	if u.Status == "" {
-		return nil
+	switch {
+	case u.Status == "" && u.Event == "":
+		return "ignored", nil
+	case u.Status == "":
+		return "applied", nil
 	}
 	if _, err := store.AdvanceEnvelopeTx(ctx, tx, doc.DocID, u.Status); err != nil {
-		return err
+		return "", err
 	}
 	if u.Status != "completed" {
-		return nil
+		return "applied", nil
 	}
-	signed, err := store.SignIfCompletedTx(ctx, tx, doc.PackID)
+	if hasExecutedCopy(doc.EnvelopeProvider) {
+		// The pack is signed once the executed copy is stored (StoreExecutedCopyWorker).
+		_, err := river.ClientFromContext[store.Tx](ctx).InsertTx(ctx, tx, StoreExecutedCopyArgs{DocID: doc.DocID}, nil)
+		return "applied", err
+	}
+	return "applied", signPackTx(ctx, tx, doc.PackID)
+}
+
+// signPackTx signs the pack if every document is completed with its executed copy
+// stored, and then announces it, in the caller's transaction.
+func signPackTx(ctx context.Context, tx store.Tx, packID string) error {
+	signed, err := store.SignIfCompletedTx(ctx, tx, packID)
 	if err != nil || !signed {
 		return err
 	}
-	if err := publishTx(ctx, tx, doc.PackID+"\x00signed", events.DocPackSigned, map[string]string{"pack_id": doc.PackID}); err != nil {
-		return err
-	}
-	return nil
+	return publishTx(ctx, tx, packID+"\x00signed", events.DocPackSigned, map[string]string{"pack_id": packID})
 }

@@ -242,15 +242,26 @@ func (d *fakeDocs) PutOnce(_ context.Context, key, _ string, body []byte) (strin
 	return hex.EncodeToString(sum[:]), nil
 }
 
+func (d *fakeDocs) Get(_ context.Context, key string) ([]byte, error) {
+	b, ok := d.objects[key]
+	if !ok {
+		return nil, fmt.Errorf("get %s: %w", d.URI(key), docstore.ErrNoObject)
+	}
+	return bytes.Clone(b), nil
+}
+
 // fakeESign is the sandbox provider (envelope ids derive from the document) that records
 // its calls and can fail them.
 type fakeESign struct {
 	esign.Sandbox
-	sent    []esign.Envelope
-	voided  []string // envelope ids
-	sendErr error
-	voidErr error
-	onSend  func() // runs while the envelope is being created (a concurrent change)
+	name     string // "" : sandbox; a real provider's name makes the flow keep executed copies
+	executed esign.Executed
+	notReady int // Executed answers ErrNotReady this many times first
+	sent     []esign.Envelope
+	voided   []string // envelope ids
+	sendErr  error
+	voidErr  error
+	onSend   func() // runs while the envelope is being created (a concurrent change)
 }
 
 func (f *fakeESign) Send(ctx context.Context, e esign.Envelope) (esign.Sent, error) {
@@ -262,6 +273,21 @@ func (f *fakeESign) Send(ctx context.Context, e esign.Envelope) (esign.Sent, err
 		f.onSend()
 	}
 	return f.Sandbox.Send(ctx, e)
+}
+
+func (f *fakeESign) Name() string {
+	if f.name != "" {
+		return f.name
+	}
+	return f.Sandbox.Name()
+}
+
+func (f *fakeESign) Executed(context.Context, string) (esign.Executed, error) {
+	if f.notReady > 0 {
+		f.notReady--
+		return esign.Executed{}, esign.ErrNotReady
+	}
+	return f.executed, nil
 }
 
 func (f *fakeESign) Void(_ context.Context, envelopeID, _ string) error {

@@ -2,6 +2,8 @@ package workers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"trustdocs/content"
+	"trustdocs/docpack"
 	"trustdocs/esign"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
@@ -48,27 +51,37 @@ func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelo
 	if d.RenderSHA256 == nil {
 		return river.JobSnooze(5 * time.Second) // the render job inserts this one after storing the PDF; only a replay lands here
 	}
-	log := w.deps.Log.With().Str("doc_id", d.DocID).Str("pack_id", d.PackID).Int64("job_id", job.ID).Logger()
+	log := w.deps.Log.With().Str("doc_id", d.DocID).Str("pack_id", d.PackID).Str("provider", w.deps.ESign.Name()).Int64("job_id", job.ID).Logger()
 	if p, err := store.PackByID(ctx, w.deps.DB, d.PackID); err != nil {
 		return err
 	} else if p.Status != "issued" {
 		log.Warn().Str("pack_status", p.Status).Msg("pack is not issued: envelope not sent")
 		return store.InTx(ctx, w.deps.DB, func(tx store.Tx) error { return completeOnlyTx(ctx, tx, job) })
 	}
-	keys := w.deps.Docs.Keys(d.PackID, d.DocID, 1)
-	env := esign.Envelope{DocID: d.DocID, PackID: d.PackID, PDFKey: keys.PDF, PDFSHA256: *d.RenderSHA256,
-		Recipients: esign.RecipientsFrom(d.Signers, content.SignerRoles)}
+	env, err := w.envelope(ctx, d)
+	if err != nil {
+		return err
+	}
 	sent, err := w.deps.ESign.Send(ctx, env)
 	if err != nil {
+		if esign.IsPermanent(err) {
+			// The provider refused this document as it is: retrying cannot help. Keep its
+			// words where on-call looks (trace, jobs list) and stop.
+			log.Error().Err(err).Msg("provider refused the envelope")
+			if rerr := store.InTx(ctx, w.deps.DB, func(tx store.Tx) error { return store.RecordEnvelopeErrorTx(ctx, tx, d.DocID, err.Error()) }); rerr != nil {
+				return rerr
+			}
+			return river.JobCancel(fmt.Errorf("send %s: %w", d.DocID, err))
+		}
 		return fmt.Errorf("send %s: %w", d.DocID, err)
 	}
 	envelopeID := sent.EnvelopeID
 	meta, _ := json.MarshalIndent(struct {
-		Provider   string `json:"provider"`
-		EnvelopeID string `json:"envelope_id"`
+		Provider string `json:"provider"`
+		esign.Sent
 		esign.Envelope
-	}{w.deps.ESign.Name(), envelopeID, env}, "", "  ")
-	if _, err := w.deps.Docs.PutOnce(ctx, keys.Envelope, "application/json", meta); err != nil {
+	}{w.deps.ESign.Name(), sent, env}, "", "  ")
+	if _, err := w.deps.Docs.PutOnce(ctx, w.deps.Docs.Keys(d.PackID, d.DocID, 1).Envelope, "application/json", meta); err != nil {
 		return err
 	}
 
@@ -82,7 +95,7 @@ func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelo
 	if err != nil {
 		return err
 	}
-	if _, err := store.MarkEnvelopeSentTx(ctx, tx, d.DocID, envelopeID); err != nil {
+	if _, err := store.MarkEnvelopeSentTx(ctx, tx, d.DocID, w.deps.ESign.Name(), envelopeID, sent.RecipientIDs); err != nil {
 		return err
 	}
 	if _, err := store.AppendSignEventTx(ctx, tx, store.SignEvent{
@@ -112,4 +125,35 @@ func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelo
 		log.Warn().Str("pack_status", status).Str("envelope_id", envelopeID).Msg("pack ended while sending: envelope voided")
 	}
 	return completeTx(ctx, tx, job)
+}
+
+// envelope is what goes to the provider: the locked PDF read back from S3 (exactly the
+// bytes whose SHA-256 is recorded), the signers in routing order, and a signature field
+// for each where the renderer drew their signature block.
+func (w *SendEnvelopeWorker) envelope(ctx context.Context, d store.Doc) (esign.Envelope, error) {
+	keys := w.deps.Docs.Keys(d.PackID, d.DocID, 1)
+	pdf, err := w.deps.Docs.Get(ctx, keys.PDF)
+	if err != nil {
+		return esign.Envelope{}, err
+	}
+	if sum := sha256.Sum256(pdf); hex.EncodeToString(sum[:]) != *d.RenderSHA256 {
+		// The stored document is not the one recorded: never send it. On-call compares
+		// with `pipelinectl doc verify`.
+		return esign.Envelope{}, river.JobCancel(fmt.Errorf("%s: sha256 %x, recorded %s: the stored PDF is not the recorded one",
+			keys.PDF, sum, *d.RenderSHA256))
+	}
+	in, err := store.RenderInputs(ctx, w.deps.DB, d)
+	if err != nil {
+		return esign.Envelope{}, err
+	}
+	_, placed, err := docpack.RenderWithFields(in)
+	if err != nil {
+		return esign.Envelope{}, river.JobCancel(err)
+	}
+	fields := make([]esign.Field, 0, len(placed))
+	for _, f := range placed {
+		fields = append(fields, esign.Field{Role: f.Role, Page: f.Page, X: f.X, Y: f.Y, W: f.W, H: f.H})
+	}
+	return esign.Envelope{DocID: d.DocID, PackID: d.PackID, Title: in.TemplateName, PDFKey: keys.PDF, PDFSHA256: *d.RenderSHA256,
+		PDF: pdf, Recipients: esign.RecipientsFrom(d.Signers, content.SignerRoles), Fields: fields}, nil
 }

@@ -33,15 +33,21 @@ func TestJobSendEnvelope(t *testing.T) {
 		keys := b.docs.Keys(packID, docs[0], 1)
 		require.Len(t, b.esign.sent, 1)
 		sent := b.esign.sent[0]
-		require.Equal(t, esign.Envelope{DocID: docs[0], PackID: packID, PDFKey: keys.PDF, PDFSHA256: *doc.RenderSHA256,
-			Recipients: sent.Recipients}, sent)
+		require.Equal(t, esign.Envelope{DocID: docs[0], PackID: packID, Title: "Studio House Rules", PDFKey: keys.PDF, PDFSHA256: *doc.RenderSHA256,
+			PDF: b.docs.objects[keys.PDF], Recipients: sent.Recipients, Fields: sent.Fields}, sent, "the locked bytes, as stored")
 		require.NotEmpty(t, sent.Recipients)
+		require.Len(t, sent.Fields, len(sent.Recipients), "a signature field per signer")
 		for i, r := range sent.Recipients {
 			require.Equal(t, doc.Signers[r.Role].Email, r.Email)
 			require.Equal(t, i+1, r.RoutingOrder)
+			require.Equal(t, r.Role, sent.Fields[i].Role)
+			require.GreaterOrEqual(t, sent.Fields[i].Page, 1)
 		}
 		out, err := esign.Sandbox{}.Send(b.ctx, sent)
 		envelopeID := out.EnvelopeID
+		require.Equal(t, out.RecipientIDs, scalar[map[string]string](t, b, `select envelope_recipients from doc_instance where doc_id = $1`, docs[0]),
+			"each signer's id at the provider, stored so webhooks map back")
+		require.Equal(t, "sandbox", scalar[string](t, b, `select envelope_provider from doc_instance where doc_id = $1`, docs[0]))
 		require.NoError(t, err)
 
 		var stored struct {

@@ -4,6 +4,7 @@ package workers
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -55,11 +56,12 @@ type Publisher interface {
 	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
 }
 
-// Documents stores documents write-once; docstore.Store is one.
+// Documents stores documents write-once and reads them back; docstore.Store is one.
 type Documents interface {
 	Keys(packID, docID string, version int) docstore.Keys
 	URI(key string) string
 	PutOnce(ctx context.Context, key, contentType string, body []byte) (string, error)
+	Get(ctx context.Context, key string) ([]byte, error)
 }
 
 // CacheWriter writes a user's trust_cache item from PostgreSQL; trustcache.Writer is one.
@@ -72,6 +74,25 @@ func (d *Deps) now() time.Time {
 		return d.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// esignFor is the provider that holds an envelope: the one this worker sends through, or
+// the sandbox (whose envelopes need no account).
+func (d *Deps) esignFor(provider string) (esign.Provider, error) {
+	switch provider {
+	case d.ESign.Name():
+		return d.ESign, nil
+	case "", esign.Sandbox{}.Name(): // "" : sent before providers were recorded, all by the sandbox
+		return esign.Sandbox{}, nil
+	}
+	return nil, fmt.Errorf("the envelope is %s's but this worker sends through %s: run a worker with ESIGN_PROVIDER=%s to finish it",
+		provider, d.ESign.Name(), provider)
+}
+
+// hasExecutedCopy reports whether a provider returns an executed copy to keep (the
+// sandbox keeps no documents).
+func hasExecutedCopy(provider string) bool {
+	return provider != "" && provider != esign.Sandbox{}.Name()
 }
 
 func (d *Deps) badges() trust.BadgePolicy {
@@ -98,6 +119,7 @@ func Register(workers *river.Workers, deps *Deps) {
 	river.AddWorker(workers, &RenderDocumentWorker{deps: deps})
 	river.AddWorker(workers, &SendEnvelopeWorker{deps: deps})
 	river.AddWorker(workers, &EndDocPackWorker{deps: deps})
+	river.AddWorker(workers, &StoreExecutedCopyWorker{deps: deps})
 	river.AddWorker(workers, &HandleWebhookWorker{deps: deps})
 	river.AddWorker(workers, &ApplyIdentityWorker{deps: deps})
 	river.AddWorker(workers, &RegisterBackgroundCheckWorker{deps: deps})
