@@ -104,6 +104,16 @@ func Verify(ctx context.Context, q store.Querier, docs docstore.Store, docID str
 			len(breaks), n, breaks[0].Seq, breaks[0].SignEventID))
 	}
 
+	for _, c := range []struct {
+		name, key string
+		sha       *string
+	}{{"executed copy", keys.Signed, d.SignedSHA256}, {"certificate", keys.Certificate, d.CertSHA256}} {
+		if c.sha != nil {
+			ok, detail := checkStored(ctx, docs, c.key, *c.sha)
+			r.check(c.name, ok, detail)
+		}
+	}
+
 	lock, err := docs.LockOf(ctx, keys.PDF)
 	if err != nil {
 		return r, err
@@ -113,6 +123,24 @@ func Verify(ctx context.Context, q store.Querier, docs docstore.Store, docID str
 		fmt.Sprintf("%s until %s", r.RetentionMode, r.RetainUntil.Format(time.DateOnly)))
 	r.LegalHoldActor, r.LegalHoldWhy = d.LegalHoldActor, d.LegalHoldReason
 	return r, nil
+}
+
+// checkStored compares a stored object's SHA-256 with the recorded one and says whether
+// it is locked.
+func checkStored(ctx context.Context, docs docstore.Store, key, recorded string) (bool, string) {
+	b, err := docs.Get(ctx, key)
+	if err != nil {
+		return false, err.Error()
+	}
+	sum := sha256.Sum256(b)
+	got := hex.EncodeToString(sum[:])
+	lock, err := docs.LockOf(ctx, key)
+	if err != nil {
+		return false, err.Error()
+	}
+	locked := lock.Mode != "" && lock.RetainUntil.After(time.Now())
+	return got == recorded && locked, fmt.Sprintf("%s: sha256 %s, database %s; %s until %s", docstore.Base(key), got, recorded,
+		lock.Mode, lock.RetainUntil.Format(time.DateOnly))
 }
 
 // rerender renders the document again from what the database keeps of it, as the

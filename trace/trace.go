@@ -391,10 +391,20 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []docstore.Object)
 			if d.RenderSHA256 != nil {
 				detail["sha256"] = *d.RenderSHA256
 			}
+		case docstore.KindSigned, docstore.KindCertificate:
+			st, after = stageSigned, started[workers.StoreExecutedCopyArgs{}.Kind()]
+			if sha := map[string]*string{docstore.KindSigned: d.SignedSHA256, docstore.KindCertificate: d.CertSHA256}[kind]; sha != nil {
+				detail["sha256"] = *sha
+			}
 		}
 		uri := tr.src.Docs.URI(o.Key)
 		tr.add(Entry{At: o.Modified, Kind: "s3", Ref: uri, stage: st, Detail: detail, after: after,
 			Summary: fmt.Sprintf("stored %s (%d bytes)", uri, o.Size)})
+	}
+	if d.EnvelopeError != "" {
+		// The provider refused the send for good: on-call reads its words here.
+		tr.add(Entry{At: started[workers.SendEnvelopeArgs{}.Kind()], Kind: "envelope", Ref: id + "/refused", stage: stageEnvelope,
+			Errors: []string{d.EnvelopeError}, Summary: fmt.Sprintf("the e-sign provider refused to send %s", id)})
 	}
 	evidence, err := store.SignEventsOf(ctx, db, id, "")
 	if err != nil {
@@ -460,6 +470,7 @@ var jobStage = map[string]int{
 	workers.RecordRiskEventArgs{}.Kind(): stageBuild, workers.RenderDocumentArgs{}.Kind(): stageRender,
 	workers.SendEnvelopeArgs{}.Kind(): stageEnvelope, workers.HandleWebhookArgs{}.Kind(): stageProvider,
 	workers.ApplyIdentityArgs{}.Kind(): stageProvider, workers.ApplyBackgroundCheckArgs{}.Kind(): stageProvider,
+	workers.StoreExecutedCopyArgs{}.Kind(): stageSigned,
 }
 
 func jobEntry(j *rivertype.JobRow) Entry {
