@@ -83,6 +83,10 @@ type Provider interface {
 // again later.
 var ErrNotReady = errors.New("not ready yet at the provider")
 
+// ErrInvalidEnvelope means an adapter refused an envelope before sending it (no
+// recipient email, a field for nobody): the same envelope will always be refused.
+var ErrInvalidEnvelope = errors.New("invalid envelope")
+
 // Error is a provider's answer that was not a success, with the provider's own text.
 type Error struct {
 	Provider   string
@@ -105,10 +109,11 @@ func (e *Error) Permanent() bool {
 	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
 }
 
-// IsPermanent reports whether err is a provider's permanent refusal.
+// IsPermanent reports whether err cannot be cured by retrying: a provider's permanent
+// refusal, or an envelope an adapter refused as invalid.
 func IsPermanent(err error) bool {
 	var pe *Error
-	return errors.As(err, &pe) && pe.Permanent()
+	return errors.As(err, &pe) && pe.Permanent() || errors.Is(err, ErrInvalidEnvelope)
 }
 
 // RetryAfter reads a Retry-After header (seconds or an HTTP date); 0 when absent.
