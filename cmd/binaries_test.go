@@ -167,6 +167,12 @@ func TestBadConfigurationGivesOneLineError(t *testing.T) {
 		r := runBin(t, testkit.Env(cfg, "QUEUE_MAX_RECEIVE_COUNT=lots", "TRUSTDOCS_STACK=moon"), "pipelinectl", "bootstrap")
 		requireOneLineError(t, r, "QUEUE_MAX_RECEIVE_COUNT=\"lots\"", "TRUSTDOCS_STACK=\"moon\"")
 	})
+	t.Run("half-configured e-sign provider", func(t *testing.T) {
+		r := runBin(t, testkit.Env(cfg, "ESIGN_PROVIDER=docusign", "DOCUSIGN_INTEGRATION_KEY=ik"), "worker")
+		requireOneLineError(t, r, "ESIGN_PROVIDER=docusign needs WEBHOOK_PUBLIC_URL, DOCUSIGN_USER_ID, DOCUSIGN_PRIVATE_KEY_FILE, DOCUSIGN_ACCOUNT_ID")
+		r = runBin(t, testkit.Env(cfg, "ESIGN_PROVIDER=dropboxsign"), "worker")
+		requireOneLineError(t, r, "ESIGN_PROVIDER=dropboxsign needs DROPBOXSIGN_API_KEY")
+	})
 	t.Run("migrate against unreachable database", func(t *testing.T) {
 		r := runBin(t, testkit.Env(cfg, "DATABASE_URL=postgres://postgres@127.0.0.1:1/x"), "pipelinectl", "migrate")
 		requireOneLineError(t, r, "pipelinectl: database unreachable", "connection refused")

@@ -18,7 +18,6 @@ import (
 	"trustdocs/config"
 	"trustdocs/consumer"
 	"trustdocs/docstore"
-	"trustdocs/esign"
 	"trustdocs/infra"
 	"trustdocs/telemetry"
 	"trustdocs/trustcache"
@@ -36,7 +35,9 @@ refresh the trust cache, publish outbound events).
 Configured by environment variables (defaults point at the local stack, see README.md):
 DATABASE_URL, TRUSTDOCS_STACK, AWS_REGION, AWS_ENDPOINT_URL[_<SERVICE>], DOCS_BUCKET,
 DOCS_ENV, TRUST_CACHE_TABLE, CHECKOUT_QUEUE, RISK_QUEUE, WEBHOOK_QUEUE, PIPELINE_TOPIC,
-WORKER_ADDR, RIVER_WORKERS, RISK_WINDOWS, SHUTDOWN_GRACE, LOG_LEVEL.
+WORKER_ADDR, RIVER_WORKERS, RISK_WINDOWS, SHUTDOWN_GRACE, LOG_LEVEL; the e-sign provider:
+ESIGN_PROVIDER (sandbox, docusign, dropboxsign), WEBHOOK_PUBLIC_URL, DOCUSIGN_*,
+DROPBOXSIGN_*.
 
 Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics.
 `
@@ -51,6 +52,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := telemetry.NewLogger("worker", cfg.LogLevel)
+	reg := telemetry.NewRegistry("worker", telemetry.Version())
+	// Before anything is opened: a half-configured provider is named in one line.
+	provider, err := esignProvider(cfg, reg)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 
 	pool, err := infra.OpenPool(ctx, cfg)
 	if err != nil {
@@ -82,7 +89,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	deps := &workers.Deps{
 		DB: pool, SNS: clients.SNS, PipelineTopicARN: topicARN,
 		Docs:  docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv},
-		ESign: esign.Sandbox{}, Log: log,
+		ESign: provider, Log: log,
 		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
 		RiskWindowDays: cfg.RiskWindowDays,
 	}
@@ -101,7 +108,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("river start: %w", err)
 	}
 
-	reg := telemetry.NewRegistry("worker", telemetry.Version())
 	metrics := consumer.NewMetrics(reg)
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "trustdocs_trust_cache_writes_total", Help: "trust_cache items written (refusals of stale versions not counted).",
