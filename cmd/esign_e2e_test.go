@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,4 +172,36 @@ func eventPublisher(t *testing.T, env []string) func(events.Envelope) {
 		r := runBin(t, env, "pipelinectl", "publish", file)
 		require.Equal(t, 0, r.code, r.stderr)
 	}
+}
+
+// A worker killed while the provider is creating an envelope (the request made, the
+// answer never read), then a new worker: River rescues the send job, the adapter finds
+// the envelope the dead worker created, and each document still has exactly one.
+func TestEnvelopeSendSurvivesAKilledWorker(t *testing.T) {
+	t.Parallel()
+	st := provision(t, nil)
+	key := "dbs-key-" + testkit.Suffix()
+	srv := dropboxsigntest.New(t, key)
+	release := srv.HoldNextCreate()
+	t.Cleanup(release)
+	env := testkit.Env(st.cfg, "WORKER_ADDR=127.0.0.1:0", "RIVER_JOB_TIMEOUT=5s", "RIVER_RESCUE_AFTER=6s",
+		"ESIGN_PROVIDER=dropboxsign", "DROPBOXSIGN_API_KEY="+key, "DROPBOXSIGN_API_URL="+srv.URL())
+	r := runBin(t, env, "pipelinectl", "content", "publish")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	w := exec.Command(filepath.Join(binDir, "worker"))
+	w.Env = env
+	require.NoError(t, w.Start())
+	eventPublisher(t, env)(testkit.Example(t, "booking.checkout.completed", nil))
+	eventually(t, 60*time.Second, func() bool { return srv.Created() >= 1 }, "a create in flight")
+	require.NoError(t, w.Process.Signal(syscall.SIGKILL))
+	_ = w.Wait()
+	release()
+
+	logs := startBin(t, env, "worker")
+	eventually(t, 60*time.Second, func() bool {
+		return st.count(t, `select count(*) from doc_instance where envelope_status = 'sent'`) == 2
+	}, "both envelopes sent after the restart\nworker log:\n%s", logs)
+	require.Equal(t, 2, srv.Created(), "exactly one envelope per document at the provider")
+	require.Equal(t, 2, st.count(t, `select count(distinct envelope_id) from doc_instance`))
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -52,6 +53,18 @@ func (s *Server) LoseNextCreate() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.loseCreates++
+}
+
+// HoldNextCreate makes the next send create its request and then hold its answer until
+// release is called (or the client goes away): a worker can be killed while its create
+// is in flight, after the provider made the request.
+func (s *Server) HoldNextCreate() (release func()) {
+	ch := make(chan struct{})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holdCreates = append(s.holdCreates, ch)
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
 }
 
 // FilesNotReady makes the next n files calls answer 409, as Dropbox Sign does while it

@@ -21,8 +21,19 @@ func (s *Server) send(w http.ResponseWriter, c call) {
 	if lose {
 		s.loseCreates--
 	}
+	var hold chan struct{}
+	if len(s.holdCreates) > 0 {
+		hold, s.holdCreates = s.holdCreates[0], s.holdCreates[1:]
+	}
 	answer := getResponseJSON{SignatureRequest: rec.toJSON(s.URL())}
 	s.mu.Unlock()
+	if hold != nil {
+		select { // created: the answer waits (the client may die meanwhile)
+		case <-hold:
+		case <-c.input.Request.Context().Done():
+			return
+		}
+	}
 	if lose {
 		s.dropConnection(w)
 		return

@@ -54,6 +54,7 @@ type Server struct {
 	calls         map[string]int
 	faults        map[string][]fault
 	loseCreates   int
+	holdCreates   []chan struct{} // HoldNextCreate: answers wait for these to close
 	filesNotReady int
 	searchDelay   int
 }
