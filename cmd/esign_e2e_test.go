@@ -87,6 +87,9 @@ func TestRealProvidersEndToEnd(t *testing.T) {
 			waitFor(t, base+"/healthz", &bytes.Buffer{})
 			r := runBin(t, env, "pipelinectl", "content", "publish")
 			require.Equal(t, 0, r.code, r.stderr)
+			r = runBin(t, env, "pipelinectl", "check")
+			require.Equal(t, 0, r.code, r.stdout+r.stderr)
+			require.Contains(t, r.stdout, "ok   e-sign "+p.name, "credentials proven without sending")
 			publish := eventPublisher(t, env)
 
 			checkout := testkit.Example(t, "booking.checkout.completed", nil)
@@ -155,6 +158,31 @@ func TestRealProvidersEndToEnd(t *testing.T) {
 			require.NoError(t, rows.Err())
 			require.Equal(t, 2, n)
 			require.Equal(t, 4, p.created(), "still one envelope per document")
+
+			// A third leg, amended once its envelopes are out: the old envelopes voided at
+			// the provider, the new pack's sent.
+			third := func(e *events.Envelope) {
+				e.Data = json.RawMessage(strings.ReplaceAll(string(e.Data), "leg_7Q2M_1", "leg_7Q2M_3"))
+			}
+			publish(testkit.Example(t, "booking.checkout.completed", func(e *events.Envelope) { e.ID = "evt_chk_third"; third(e) }))
+			eventually(t, 60*time.Second, func() bool {
+				return st.count(t, `select count(*) from doc_instance where envelope_status = 'sent'`) == 2
+			}, "the third leg's envelopes sent\nworker log:\n%s", logs["worker"])
+			publish(testkit.Example(t, "booking.checkout.amended", third))
+			eventually(t, 60*time.Second, func() bool {
+				return st.count(t, `select count(*) from doc_sign_event where event = 'voided'`) == 4 &&
+					st.count(t, `select count(*) from doc_instance where envelope_status = 'sent'`) == 2
+			}, "superseded envelopes voided, the amended pack's sent\nworker log:\n%s", logs["worker"])
+			require.Equal(t, 8, p.created(), "two envelopes for each of the four packs (three legs, one amendment)")
+			require.Equal(t, 1, st.count(t, `select count(*) from doc_pack where status = 'superseded'`))
+			rows, err = st.pool.Query(ctx, `select d.envelope_id from doc_instance d join doc_pack p using (pack_id) where p.status = 'superseded'`)
+			require.NoError(t, err)
+			for rows.Next() {
+				var id string
+				require.NoError(t, rows.Scan(&id))
+				require.True(t, p.voided(id), "superseded envelope %s voided at the provider", id)
+			}
+			require.NoError(t, rows.Err())
 		})
 	}
 }

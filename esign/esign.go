@@ -168,3 +168,9 @@ func RecipientsFrom(signers docpack.SignerMap, order []string) []Recipient {
 	}
 	return out
 }
+
+// Checker is a provider that can prove its configuration (credentials, account)
+// without sending anything.
+type Checker interface {
+	Check(ctx context.Context) error
+}

@@ -7,13 +7,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"trustdocs/cmd/internal/providers"
+	"trustdocs/config"
+	"trustdocs/esign"
 	"trustdocs/infra"
 )
 
 func checkCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "check",
-		Short: "Check that the database, queues, topics, bucket and table answer",
+		Short: "Check that the database, queues, topics, bucket, table and e-sign provider answer",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			d, closeDeps, err := open(cmd, needDB|needAWS)
@@ -30,6 +33,9 @@ func checkCmd() *cobra.Command {
 				checks = append(checks, infra.TopicCheck(cfg, clients.SNS, t))
 			}
 			checks = append(checks, infra.BucketCheck(cfg, clients.S3), infra.TableCheck(cfg, clients.DynamoDB))
+			if cfg.ESign.Provider != config.ESignSandbox {
+				checks = append(checks, esignCheck(cfg))
+			}
 			failed := 0
 			for _, c := range checks {
 				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -48,4 +54,20 @@ func checkCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// esignCheck proves the e-sign provider's configuration (credentials, consent,
+// account) without sending anything.
+func esignCheck(cfg config.Config) infra.Check {
+	return infra.Check{Name: "e-sign " + cfg.ESign.Provider, Run: func(ctx context.Context) error {
+		p, err := providers.ESign(cfg, nil)
+		if err != nil {
+			return err
+		}
+		c, ok := p.(esign.Checker)
+		if !ok {
+			return fmt.Errorf("%s cannot be checked without sending", p.Name())
+		}
+		return c.Check(ctx)
+	}}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"trustdocs/cmd/internal/cli"
+	"trustdocs/cmd/internal/providers"
 	"trustdocs/config"
 	"trustdocs/consumer"
 	"trustdocs/docstore"
@@ -54,7 +55,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	log := telemetry.NewLogger("worker", cfg.LogLevel)
 	reg := telemetry.NewRegistry("worker", telemetry.Version())
 	// Before anything is opened: a half-configured provider is named in one line.
-	provider, err := esignProvider(cfg, reg)
+	provider, err := providers.ESign(cfg, reg)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}

@@ -1,6 +1,7 @@
 package docusign
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
@@ -159,4 +160,12 @@ func parseRSAKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 		return rk, nil
 	}
 	return nil, fmt.Errorf("PEM block is %q, want an RSA private key (RSA PRIVATE KEY or PRIVATE KEY)", block.Type)
+}
+
+// Check proves the configuration against DocuSign without sending anything: a token by
+// the JWT grant (integration key, private key, user, consent) and the account's base
+// URI from userinfo (the account id). `pipelinectl check` runs it.
+func (c *Client) Check(ctx context.Context) error {
+	_, err := c.baseURI(ctx)
+	return err
 }

@@ -104,3 +104,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// Check proves the API key against Dropbox Sign without sending anything: a list of
+// one signature request. `pipelinectl check` runs it.
+func (c *Client) Check(ctx context.Context) error {
+	q := url.Values{"page": {"1"}, "page_size": {"1"}}
+	rep, err := c.call(ctx, request{op: "find", method: http.MethodGet, path: "/signature_request/list", query: q})
+	if err != nil {
+		return err
+	}
+	if !rep.ok() {
+		return c.failure("find", rep, nil)
+	}
+	return nil
+}

@@ -1,4 +1,6 @@
-package main
+// Package providers builds the outside providers the binaries talk to from the
+// configuration, the same way for the worker and for pipelinectl.
+package providers
 
 import (
 	"errors"
@@ -13,21 +15,24 @@ import (
 	"trustdocs/esign/dropboxsign"
 )
 
-// esignProvider builds the e-sign provider ESIGN_PROVIDER names, refusing one that is
-// half-configured (one line naming what is missing). Every request it makes is counted
-// by provider, operation and outcome, the metric on-call alerts on for permanent
-// refusals.
-func esignProvider(cfg config.Config, reg prometheus.Registerer) (esign.Provider, error) {
+// ESign builds the e-sign provider ESIGN_PROVIDER names, refusing one that is
+// half-configured (one line naming what is missing). With reg, every operation it makes
+// is counted by provider, operation and outcome, the metric on-call alerts on for
+// permanent refusals.
+func ESign(cfg config.Config, reg prometheus.Registerer) (esign.Provider, error) {
 	if miss := cfg.ESign.Missing(cfg.WebhookSecrets); miss != "" {
 		return nil, errors.New(miss)
 	}
-	requests := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "trustdocs_esign_requests_total",
-		Help: "Requests to the e-sign provider by operation and outcome (ok, retried, permanent, failed).",
-	}, []string{"provider", "op", "outcome"})
-	reg.MustRegister(requests)
-	observe := func(provider string) func(op, outcome string) {
-		return func(op, outcome string) { requests.WithLabelValues(provider, op, outcome).Inc() }
+	observe := func(string) func(op, outcome string) { return nil }
+	if reg != nil {
+		requests := prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "trustdocs_esign_requests_total",
+			Help: "Operations of the e-sign provider by outcome (ok, retried, permanent, failed).",
+		}, []string{"provider", "op", "outcome"})
+		reg.MustRegister(requests)
+		observe = func(provider string) func(op, outcome string) {
+			return func(op, outcome string) { requests.WithLabelValues(provider, op, outcome).Inc() }
+		}
 	}
 	switch cfg.ESign.Provider {
 	case config.ESignDocuSign:
