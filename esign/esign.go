@@ -10,11 +10,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	"trustdocs/apierror"
 	"trustdocs/docpack"
 )
 
@@ -87,49 +87,18 @@ var ErrNotReady = errors.New("not ready yet at the provider")
 // recipient email, a field for nobody): the same envelope will always be refused.
 var ErrInvalidEnvelope = errors.New("invalid envelope")
 
-// Error is a provider's answer that was not a success, with the provider's own text.
-type Error struct {
-	Provider   string
-	Op         string // send, find, void, executed, token, ...
-	Status     int    // HTTP status; 0 when no response arrived
-	Message    string // the provider's error text
-	RetryAfter time.Duration
-}
-
-func (e *Error) Error() string {
-	if e.Status == 0 {
-		return fmt.Sprintf("%s %s: %s", e.Provider, e.Op, e.Message)
-	}
-	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Provider, e.Op, e.Status, e.Message)
-}
-
-// Permanent reports whether retrying cannot help: a 4xx other than 408 and 429 (the
-// provider refused this request as it is).
-func (e *Error) Permanent() bool {
-	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
-}
+// Error is a provider's answer that was not a success (apierror.Error: the same for
+// every provider trustdocs talks to).
+type Error = apierror.Error
 
 // IsPermanent reports whether err cannot be cured by retrying: a provider's permanent
 // refusal, or an envelope an adapter refused as invalid.
 func IsPermanent(err error) bool {
-	var pe *Error
-	return errors.As(err, &pe) && pe.Permanent() || errors.Is(err, ErrInvalidEnvelope)
+	return apierror.IsPermanent(err) || errors.Is(err, ErrInvalidEnvelope)
 }
 
 // RetryAfter reads a Retry-After header (seconds or an HTTP date); 0 when absent.
-func RetryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
-}
+func RetryAfter(h http.Header, now time.Time) time.Duration { return apierror.RetryAfter(h, now) }
 
 // Sandbox is a provider that needs no account: envelope ids derive from the document,
 // so a retried send gets the same envelope.

@@ -1,0 +1,57 @@
+// Package apierror is how trustdocs' clients of outside providers' APIs (e-sign,
+// identity, background checks) report a request that did not succeed: with the
+// provider's own words, the HTTP status, and whether retrying can help, so jobs decide
+// the same way for every provider (a permanent refusal cancels the job with its reason;
+// anything else is retried with backoff).
+package apierror
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error is a provider's answer that was not a success, with the provider's own text.
+type Error struct {
+	Provider   string
+	Op         string // send, find, void, executed, token, retrieve, ...
+	Status     int    // HTTP status; 0 when no response arrived
+	Message    string // the provider's error text
+	RetryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	if e.Status == 0 {
+		return fmt.Sprintf("%s %s: %s", e.Provider, e.Op, e.Message)
+	}
+	return fmt.Sprintf("%s %s: HTTP %d: %s", e.Provider, e.Op, e.Status, e.Message)
+}
+
+// Permanent reports whether retrying cannot help: a 4xx other than 408 and 429 (the
+// provider refused this request as it is).
+func (e *Error) Permanent() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
+}
+
+// IsPermanent reports whether err is a provider's permanent refusal.
+func IsPermanent(err error) bool {
+	var pe *Error
+	return errors.As(err, &pe) && pe.Permanent()
+}
+
+// RetryAfter reads a Retry-After header (seconds or an HTTP date); 0 when absent.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
