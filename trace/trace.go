@@ -470,7 +470,7 @@ var jobStage = map[string]int{
 	workers.RecordRiskEventArgs{}.Kind(): stageBuild, workers.RenderDocumentArgs{}.Kind(): stageRender,
 	workers.SendEnvelopeArgs{}.Kind(): stageEnvelope, workers.HandleWebhookArgs{}.Kind(): stageProvider,
 	workers.ApplyIdentityArgs{}.Kind(): stageProvider, workers.ApplyBackgroundCheckArgs{}.Kind(): stageProvider,
-	workers.StoreExecutedCopyArgs{}.Kind(): stageSigned,
+	workers.StoreExecutedCopyArgs{}.Kind(): stageSigned, workers.VerifyAgeArgs{}.Kind(): stageProvider,
 }
 
 func jobEntry(j *rivertype.JobRow) Entry {
@@ -491,6 +491,15 @@ func jobEntry(j *rivertype.JobRow) Entry {
 		done = fmt.Sprintf(" in %s", j.FinalizedAt.Sub(*j.AttemptedAt).Round(time.Millisecond))
 	}
 	e.Summary = fmt.Sprintf("%s job %d %s after %d attempt(s)%s", j.Kind, j.ID, j.State, j.Attempt, done)
+	// What a job recorded as its output (river.RecordOutput: outcomes, never personal
+	// data), e.g. verify_age's {"outcome":"no_api_key"}.
+	var md struct {
+		Output json.RawMessage `json:"output"`
+	}
+	if json.Unmarshal(j.Metadata, &md) == nil && len(md.Output) > 0 {
+		e.Detail["output"] = md.Output
+		e.Summary += ": " + string(md.Output)
+	}
 	if j.Kind == (workers.PublishEventArgs{}).Kind() {
 		var a workers.PublishEventArgs
 		_ = json.Unmarshal(j.EncodedArgs, &a)

@@ -20,6 +20,9 @@ type BackgroundUpdate struct {
 	Status       string    `json:"status,omitempty"`       // bg_status.status, or "" for no change
 	Adjudication string    `json:"adjudication,omitempty"` // adjudication step, or ""
 	At           time.Time `json:"at"`
+	// ResultPending: a report.completed that does not carry the result; the job reads it
+	// from Checkr's API (statuses and ids only).
+	ResultPending bool `json:"result_pending,omitempty"`
 }
 
 // checkrStatus maps Checkr events to bg_status values. report.completed is decided by
@@ -73,18 +76,16 @@ func NormalizeCheckr(body []byte) (BackgroundUpdate, error) {
 		u.ReportID = o.ID
 	}
 	if m.Type == "report.completed" {
-		result := o.Result
-		if result == "" {
-			result = o.Status
-		}
-		switch result {
+		switch o.Result {
 		case "clear", "consider":
-			u.Status = result
+			u.Status = o.Result
+		case "":
+			u.ResultPending = true // the job reads the report's result from the API
 		default:
-			return BackgroundUpdate{}, fmt.Errorf("%w: checkr: report.completed with result %q", ErrMalformed, result)
+			return BackgroundUpdate{}, fmt.Errorf("%w: checkr: report.completed with result %q", ErrMalformed, o.Result)
 		}
 	}
-	if (u.Status != "" || u.Adjudication != "") && u.CandidateID == "" {
+	if (u.Status != "" || u.Adjudication != "" || u.ResultPending) && u.CandidateID == "" {
 		return BackgroundUpdate{}, fmt.Errorf("%w: checkr: %s without candidate_id", ErrMalformed, m.Type)
 	}
 	return u, nil

@@ -5,21 +5,26 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"trustdocs/idcheck"
 )
 
 // IdentityUpdate is a provider-neutral identity-verification event. It carries no
 // personal data: checks keep only their name, status and reason codes, and a date of
 // birth, when a payload has one, becomes AgeVerified and is dropped.
 type IdentityUpdate struct {
-	Provider    string    `json:"provider"` // persona, stripe_identity
-	ProviderEvt string    `json:"provider_event"`
-	DedupeKey   string    `json:"dedupe_key"`
-	ProviderRef string    `json:"provider_ref"` // inquiry or verification session id
-	UserID      string    `json:"user_id"`
-	Status      string    `json:"status,omitempty"` // idv_status.status, or "" for no change
-	Checks      []Check   `json:"checks,omitempty"`
-	AgeVerified bool      `json:"age_verified"`
-	At          time.Time `json:"at"`
+	Provider    string  `json:"provider"` // persona, stripe_identity
+	ProviderEvt string  `json:"provider_event"`
+	DedupeKey   string  `json:"dedupe_key"`
+	ProviderRef string  `json:"provider_ref"` // inquiry or verification session id
+	UserID      string  `json:"user_id"`
+	Status      string  `json:"status,omitempty"` // idv_status.status, or "" for no change
+	Checks      []Check `json:"checks,omitempty"`
+	AgeVerified bool    `json:"age_verified"`
+	// AgeCheck: the session passed but the payload carried no date of birth (Stripe's
+	// events never do; some Persona payloads do not): the job asks the provider's API.
+	AgeCheck bool      `json:"age_check,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // UnmarshalJSON reads the snake_case form, and also the Go field names that builds
@@ -39,7 +44,8 @@ func (u *IdentityUpdate) UnmarshalJSON(b []byte) error {
 			At                                                            time.Time
 		}
 		if err := json.Unmarshal(b, &legacy); err == nil && legacy.DedupeKey != "" {
-			t = tagged(legacy)
+			t = tagged{Provider: legacy.Provider, ProviderEvt: legacy.ProviderEvt, DedupeKey: legacy.DedupeKey, ProviderRef: legacy.ProviderRef,
+				UserID: legacy.UserID, Status: legacy.Status, Checks: legacy.Checks, AgeVerified: legacy.AgeVerified, At: legacy.At}
 		}
 	}
 	*u = IdentityUpdate(t)
@@ -51,17 +57,6 @@ type Check struct {
 	Name    string   `json:"name"`
 	Status  string   `json:"status"`
 	Reasons []string `json:"reasons,omitempty"`
-}
-
-// AdultAge is the age a date of birth must show for age_verified.
-const AdultAge = 18
-
-func ageVerified(birthdate string, at time.Time) bool {
-	dob, err := time.Parse("2006-01-02", birthdate)
-	if err != nil {
-		return false
-	}
-	return !dob.AddDate(AdultAge, 0, 0).After(at)
 }
 
 var personaStatus = map[string]string{
@@ -87,7 +82,14 @@ func NormalizePersona(body []byte) (IdentityUpdate, error) {
 						ID         string `json:"id"`
 						Attributes struct {
 							ReferenceID string `json:"reference-id"`
-							Birthdate   string `json:"birthdate"`
+							Birthdate   string `json:"birthdate"` // older API versions
+							// Current versions keep collected data in typed fields:
+							// {"birthdate": {"type": "date", "value": "1995-09-08"}}.
+							Fields struct {
+								Birthdate struct {
+									Value string `json:"value"`
+								} `json:"birthdate"`
+							} `json:"fields"`
 						} `json:"attributes"`
 					} `json:"data"`
 					Included []struct {
@@ -114,19 +116,28 @@ func NormalizePersona(body []byte) (IdentityUpdate, error) {
 		return IdentityUpdate{}, fmt.Errorf("%w: persona: created-at %q", ErrMalformed, a.CreatedAt)
 	}
 	u := IdentityUpdate{Provider: "persona", ProviderEvt: a.Name, DedupeKey: "persona|" + m.Data.ID,
-		ProviderRef: inq.ID, UserID: inq.Attributes.ReferenceID, Status: personaStatus[a.Name], At: at,
-		AgeVerified: ageVerified(inq.Attributes.Birthdate, at)}
+		ProviderRef: inq.ID, UserID: inq.Attributes.ReferenceID, Status: personaStatus[a.Name], At: at}
+	// The date of birth, wherever this payload has it, becomes AgeVerified and is dropped.
+	dated := false
+	for _, dob := range []string{inq.Attributes.Fields.Birthdate.Value, inq.Attributes.Birthdate} {
+		if dob != "" {
+			dated = true
+			u.AgeVerified = u.AgeVerified || idcheck.Adult(dob, at)
+		}
+	}
 	for _, inc := range a.Payload.Included {
 		if !strings.HasPrefix(inc.Type, "verification/") {
 			continue
 		}
-		if ageVerified(inc.Attributes.Birthdate, at) {
-			u.AgeVerified = true
+		if inc.Attributes.Birthdate != "" {
+			dated = true
+			u.AgeVerified = u.AgeVerified || idcheck.Adult(inc.Attributes.Birthdate, at)
 		}
 		for _, c := range inc.Attributes.Checks {
 			u.Checks = append(u.Checks, Check{Name: c.Name, Status: c.Status, Reasons: c.Reasons})
 		}
 	}
+	u.AgeCheck = u.Status == "passed" && !dated
 	return u, nil
 }
 
@@ -182,7 +193,11 @@ func NormalizeStripe(body []byte) (IdentityUpdate, error) {
 		u.Status = "failed"
 	}
 	if d := o.VerifiedOutputs; d != nil && d.DOB != nil {
-		u.AgeVerified = ageVerified(fmt.Sprintf("%04d-%02d-%02d", d.DOB.Year, d.DOB.Month, d.DOB.Day), at)
+		u.AgeVerified = idcheck.Adult(fmt.Sprintf("%04d-%02d-%02d", d.DOB.Year, d.DOB.Month, d.DOB.Day), at)
+	} else {
+		// Events never carry verified_outputs (Stripe returns it only to a retrieve with
+		// expand[]=verified_outputs.dob): the job asks.
+		u.AgeCheck = u.Status == "passed"
 	}
 	return u, nil
 }

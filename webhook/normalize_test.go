@@ -110,12 +110,19 @@ func TestCheckrEventsMapToBackgroundStatus(t *testing.T) {
 			require.Equal(t, "cand_5f1e", u.CandidateID, tc.typ)
 		}
 	}
+	// A report.completed without its result is read from Checkr's API by the job.
+	u, err := webhook.NormalizeCheckr(checkrEvent("evt_6", "report.completed", "2026-11-24T09:59:59Z", `{"id":"rep_1","candidate_id":"c","status":"complete"}`))
+	require.NoError(t, err)
+	require.True(t, u.ResultPending)
+	require.Empty(t, u.Status, "no status until the result is read")
+	require.Equal(t, "rep_1", u.ReportID)
 	for name, body := range map[string][]byte{
-		"not JSON":             []byte(`{"id":`),
-		"no id":                checkrEvent("", "report.completed", "2026-11-24T09:59:59Z", report("clear")),
-		"bad time":             checkrEvent("evt_2", "report.completed", "yesterday", report("clear")),
-		"completed, no result": checkrEvent("evt_3", "report.completed", "2026-11-24T09:59:59Z", `{"id":"rep_1","candidate_id":"c"}`),
-		"no candidate":         checkrEvent("evt_4", "report.suspended", "2026-11-24T09:59:59Z", `{"id":"rep_1"}`),
+		"not JSON":                []byte(`{"id":`),
+		"no id":                   checkrEvent("", "report.completed", "2026-11-24T09:59:59Z", report("clear")),
+		"bad time":                checkrEvent("evt_2", "report.completed", "yesterday", report("clear")),
+		"completed, odd result":   checkrEvent("evt_3", "report.completed", "2026-11-24T09:59:59Z", `{"id":"rep_1","candidate_id":"c","result":"maybe"}`),
+		"completed, no candidate": checkrEvent("evt_5", "report.completed", "2026-11-24T09:59:59Z", `{"id":"rep_1"}`),
+		"no candidate":            checkrEvent("evt_4", "report.suspended", "2026-11-24T09:59:59Z", `{"id":"rep_1"}`),
 	} {
 		_, err := webhook.NormalizeCheckr(body)
 		require.ErrorIs(t, err, webhook.ErrMalformed, name)
@@ -187,4 +194,40 @@ func TestIdentityUpdateReadsTheFormOfOlderJobs(t *testing.T) {
 	got = webhook.IdentityUpdate{}
 	require.NoError(t, json.Unmarshal(current, &got))
 	require.Equal(t, want, got)
+}
+
+// Where the providers put the date of birth today: Persona's typed inquiry fields
+// (fields.birthdate.value), or nowhere in the event (Stripe's verified_outputs only come
+// with an API retrieve): a passed session without a date asks the job to check the age.
+func TestIdentityAgeFromWhereTheProvidersPutIt(t *testing.T) {
+	t.Parallel()
+	persona := func(attributes string) []byte {
+		return []byte(`{"data":{"type":"event","id":"evt_p","attributes":{"name":"inquiry.approved","created-at":"2026-11-24T10:00:00.000Z",
+		  "payload":{"data":{"type":"inquiry","id":"inq_1","attributes":{"status":"approved","reference-id":"usr_1"` + attributes + `}}}}}}`)
+	}
+	for _, tc := range []struct {
+		name, attributes string
+		adult, check     bool
+	}{
+		{"fields", `,"fields":{"birthdate":{"type":"date","value":"1995-09-08"},"name-first":{"type":"string","value":"Jo"}}`, true, false},
+		{"fields, a minor", `,"fields":{"birthdate":{"type":"date","value":"2012-09-08"}}`, false, false},
+		{"older attributes", `,"birthdate":"1995-09-08"`, true, false},
+		{"no date anywhere", `,"fields":{"name-first":{"type":"string","value":"Jo"}}`, false, true},
+	} {
+		u, err := webhook.NormalizePersona(persona(tc.attributes))
+		require.NoError(t, err, tc.name)
+		require.Equal(t, "passed", u.Status, tc.name)
+		require.Equal(t, tc.adult, u.AgeVerified, tc.name)
+		require.Equal(t, tc.check, u.AgeCheck, tc.name)
+		raw, err := json.Marshal(u)
+		require.NoError(t, err)
+		require.NotContains(t, string(raw), "09-08", "%s: the date is dropped", tc.name)
+	}
+
+	u, err := webhook.NormalizeStripe([]byte(`{"id":"evt_1","object":"event","type":"identity.verification_session.verified","created":1795514400,
+	  "data":{"object":{"id":"vs_1","object":"identity.verification_session","status":"verified","client_reference_id":"usr_2"}}}`))
+	require.NoError(t, err)
+	require.Equal(t, "passed", u.Status)
+	require.False(t, u.AgeVerified)
+	require.True(t, u.AgeCheck, "Stripe events never carry verified_outputs: the job retrieves the session")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"trustdocs/apierror"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
 	"trustdocs/webhook"
@@ -45,6 +46,27 @@ type ApplyBackgroundCheckWorker struct {
 	deps *Deps
 }
 
+// reportResult reads a completed report's result from the provider.
+func (w *ApplyBackgroundCheckWorker) reportResult(ctx context.Context, u webhook.BackgroundUpdate) (webhook.BackgroundUpdate, error) {
+	if w.deps.Reports == nil {
+		return u, river.JobCancel(fmt.Errorf("report %s completed without its result, and CHECKR_API_KEY is not set to read it", u.ReportID))
+	}
+	r, err := w.deps.Reports.Report(ctx, u.ReportID)
+	switch {
+	case apierror.IsPermanent(err):
+		return u, river.JobCancel(fmt.Errorf("report %s: %w", u.ReportID, err))
+	case err != nil:
+		return u, fmt.Errorf("report %s: %w", u.ReportID, err)
+	}
+	switch r.Result {
+	case "clear", "consider":
+		u.Status, u.ResultPending = r.Result, false
+		return u, nil
+	}
+	// Checkr sent report.completed before its API shows the result: ask again soon.
+	return u, river.JobSnooze(time.Minute)
+}
+
 // ErrUnknownCandidate means no background-check request has named the candidate yet.
 var ErrUnknownCandidate = fmt.Errorf("no background check request names this candidate yet")
 
@@ -53,6 +75,18 @@ func (w *ApplyBackgroundCheckWorker) Work(ctx context.Context, job *river.Job[Ap
 	u := a.Update
 	log := w.deps.Log.With().Str("provider", u.Provider).Str("provider_event", u.ProviderEvt).Str("candidate_id", u.CandidateID).
 		Str("receipt_id", a.ReceiptID).Int64("job_id", job.ID).Logger()
+	if u.ResultPending {
+		// The webhook did not carry the report's result: read it from Checkr's API
+		// (statuses and ids only), unless the event is a duplicate already applied.
+		if seen, err := store.WebhookSeen(ctx, w.deps.DB, u.DedupeKey); err != nil || !seen {
+			if err != nil {
+				return err
+			}
+			if u, err = w.reportResult(ctx, u); err != nil {
+				return err
+			}
+		}
+	}
 	e := providerEvent{u.DedupeKey, u.Provider, u.ProviderEvt, a.ReceiptID, a.ReceivedAt}
 	return applyProviderEventTx(ctx, w.deps, job, e, log, func(tx store.Tx) (string, string, error) {
 		if u.Status == "" && u.Adjudication == "" {

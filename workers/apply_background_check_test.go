@@ -1,12 +1,15 @@
 package workers
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/apierror"
+	"trustdocs/idcheck"
 	"trustdocs/jobmeta"
 	"trustdocs/trust"
 	"trustdocs/webhook"
@@ -121,5 +124,79 @@ func TestJobApplyBackgroundCheck(t *testing.T) {
 		require.Equal(t, "clear", scalar[string](t, b, `select status from bg_status where user_id = $1`, user))
 		require.Equal(t, version, b.version(t, user))
 		require.Empty(t, b.inserted(t, res))
+	})
+}
+
+// fakeReports answers Checkr report retrieves as told.
+type fakeReports struct {
+	result string
+	err    error
+	asked  []string
+}
+
+func (f *fakeReports) Name() string { return "checkr" }
+
+func (f *fakeReports) Report(_ context.Context, id string) (idcheck.Report, error) {
+	f.asked = append(f.asked, id)
+	return idcheck.Report{ID: id, Status: "complete", Result: f.result}, f.err
+}
+
+func TestJobApplyBackgroundCheckReadsAMissingResult(t *testing.T) {
+	t.Parallel()
+	db := jobDB(t)
+	pending := func(b *jobTest) ApplyBackgroundCheckArgs {
+		a := b.checkr("1", "report.completed", "", "", testNow.Add(-time.Hour))
+		a.Update.ReportID, a.Update.ResultPending = "rep_1", true
+		return a
+	}
+	identified := func(t *testing.T, b *jobTest) string {
+		user := b.id("usr")
+		b.verifyIdentity(t, user)
+		mustComplete(t, b, &RegisterBackgroundCheckWorker{deps: b.deps}, b.bgRequest(user))
+		b.forgetJobs(t)
+		return user
+	}
+
+	t.Run("read from Checkr's API: a clear report issues trusted_pro", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, db)
+		reports := &fakeReports{result: "clear"}
+		b.deps.Reports = reports
+		user := identified(t, b)
+		mustComplete(t, b, &ApplyBackgroundCheckWorker{deps: b.deps}, pending(b))
+		require.Equal(t, []string{"rep_1"}, reports.asked)
+		require.Equal(t, "clear", scalar[string](t, b, `select status from bg_status where user_id = $1`, user))
+		require.Contains(t, b.badges(t, user), "trusted_pro")
+	})
+
+	t.Run("the result not there yet: asked again later", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, db)
+		b.deps.Reports = &fakeReports{}
+		identified(t, b)
+		res, err := work(t, b, &ApplyBackgroundCheckWorker{deps: b.deps}, pending(b))
+		require.NoError(t, err)
+		require.Equal(t, river.EventKindJobSnoozed, res.EventKind)
+	})
+
+	t.Run("no API key: cancelled with the reason", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, db)
+		identified(t, b)
+		res, err := work(t, b, &ApplyBackgroundCheckWorker{deps: b.deps}, pending(b))
+		require.NoError(t, err)
+		require.Equal(t, river.EventKindJobCancelled, res.EventKind)
+		require.Contains(t, res.Job.Errors[0].Error, "CHECKR_API_KEY is not set")
+	})
+
+	t.Run("the provider refuses for good: cancelled with its words", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, db)
+		b.deps.Reports = &fakeReports{err: &apierror.Error{Provider: "checkr", Op: "report", Status: 404, Message: "Not Found"}}
+		identified(t, b)
+		res, err := work(t, b, &ApplyBackgroundCheckWorker{deps: b.deps}, pending(b))
+		require.NoError(t, err)
+		require.Equal(t, river.EventKindJobCancelled, res.EventKind)
+		require.Contains(t, res.Job.Errors[0].Error, "Not Found")
 	})
 }

@@ -61,12 +61,20 @@ func (w *ApplyIdentityWorker) Work(ctx context.Context, job *river.Job[ApplyIden
 		if u.Checks != nil {
 			checks = u.Checks
 		}
-		idvID := "idv_" + shortHash(u.UserID+"\x00"+u.ProviderRef)
+		idvID := IDVID(u.UserID, u.ProviderRef)
 		if err := changeTrustTx(ctx, tx, w.deps, u.UserID, log, func() (bool, error) {
 			return store.UpsertIDVTx(ctx, tx, store.IDVUpdate{IDVID: idvID, UserID: u.UserID, Provider: u.Provider,
 				ProviderRef: u.ProviderRef, Status: u.Status, Checks: checks, AgeVerified: u.AgeVerified})
 		}); err != nil {
 			return "", "", err
+		}
+		if u.AgeCheck {
+			// Passed without a date of birth in the payload: ask the provider's API, in a
+			// job of its own (its queue is rate-limited, its retries its own).
+			if _, err := river.ClientFromContext[store.Tx](ctx).InsertTx(ctx, tx, VerifyAgeArgs{EventID: a.EventID, UserID: u.UserID,
+				Provider: u.Provider, ProviderRef: u.ProviderRef, At: u.At}, nil); err != nil {
+				return "", "", err
+			}
 		}
 		return "applied", u.UserID, nil
 	})

@@ -14,6 +14,7 @@ import (
 
 	"trustdocs/docstore"
 	"trustdocs/esign"
+	"trustdocs/idcheck"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
 	"trustdocs/trust"
@@ -25,7 +26,14 @@ const (
 	QueueLedger = "ledger"
 	QueueDocs   = "docs"
 	QueueTrust  = "trust"
+	// QueueProviders holds the jobs that call identity and background-check providers'
+	// APIs; its concurrency is capped (ProviderConcurrency) so a slow provider never
+	// takes the workers other users' events need.
+	QueueProviders = "providers"
 )
+
+// ProviderConcurrency caps the jobs calling providers' APIs at once per worker process.
+const ProviderConcurrency = 4
 
 // GeneratorVersion is recorded on every pack (doc_pack.generator_ver): the renderer and
 // its inputs' format. Change it when rendering changes, so a re-render is compared with
@@ -42,6 +50,13 @@ type Deps struct {
 	Docs             Documents // docstore.Store
 	ESign            esign.Provider
 	Log              zerolog.Logger
+
+	// AgeCheckers retrieve identity sessions, by IdentityUpdate.Provider (persona,
+	// stripe_identity); a provider without one (no API key) leaves ages unverified,
+	// counted. Reports reads Checkr reports whose webhook lacks the result (nil: none).
+	AgeCheckers   map[string]idcheck.AgeChecker
+	Reports       idcheck.ReportReader
+	AgeUnverified func(provider, reason string) // counts identities left without a verified age; nil: not counted
 
 	Cache          CacheWriter        // trustcache.Writer
 	RiskWindowDays []int              // rolling risk windows, shortest first
@@ -95,6 +110,12 @@ func hasExecutedCopy(provider string) bool {
 	return provider != "" && provider != esign.Sandbox{}.Name()
 }
 
+func (d *Deps) ageUnverified(provider, reason string) {
+	if d.AgeUnverified != nil {
+		d.AgeUnverified(provider, reason)
+	}
+}
+
 func (d *Deps) badges() trust.BadgePolicy {
 	if d.Badges != nil {
 		return *d.Badges
@@ -128,6 +149,7 @@ func Register(workers *river.Workers, deps *Deps) {
 	river.AddWorker(workers, &RecomputeRiskWorker{deps: deps})
 	river.AddWorker(workers, &RollRiskWindowsWorker{deps: deps})
 	river.AddWorker(workers, &RefreshTrustCacheWorker{deps: deps})
+	river.AddWorker(workers, &VerifyAgeWorker{deps: deps})
 }
 
 // PeriodicJobs are the jobs River's leader inserts on a schedule: the daily roll of the
@@ -157,5 +179,6 @@ func Queues(maxWorkers int) map[string]river.QueueConfig {
 		QueueLedger:        {MaxWorkers: maxWorkers},
 		QueueDocs:          {MaxWorkers: maxWorkers},
 		QueueTrust:         {MaxWorkers: maxWorkers},
+		QueueProviders:     {MaxWorkers: min(maxWorkers, ProviderConcurrency)},
 	}
 }
