@@ -76,6 +76,29 @@ type Config struct {
 	RiverRescueAfter      time.Duration
 	RiskWindowDays        []int // rolling risk windows, shortest first
 	ESign                 ESign
+	Identity              IdentityAPIs
+}
+
+// IdentityAPIs are the identity and background-check providers' APIs the worker asks
+// when a webhook does not carry the answer (a date of birth, a report's result). A
+// provider without a key is not asked: its identities stay without a verified age,
+// counted (trustdocs_identity_age_unverified_total), and `pipelinectl check` warns.
+type IdentityAPIs struct {
+	PersonaAPIKey, PersonaAPIURL string
+	StripeAPIKey, StripeAPIURL   string
+	CheckrAPIKey, CheckrAPIURL   string
+}
+
+// MissingKeys names the identity providers whose API key is not set.
+func (i IdentityAPIs) MissingKeys() []string {
+	var out []string
+	for name, key := range map[string]string{"PERSONA_API_KEY": i.PersonaAPIKey, "STRIPE_API_KEY": i.StripeAPIKey, "CHECKR_API_KEY": i.CheckrAPIKey} {
+		if key == "" {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // E-sign providers ESIGN_PROVIDER names.
@@ -208,6 +231,12 @@ var Vars = []Var{
 	{"DROPBOXSIGN_API_KEY", "", "Dropbox Sign API key (also the key its callbacks are signed with: WEBHOOK_SECRET_DROPBOXSIGN defaults to it); also as DROPBOXSIGN_API_KEY_FILE"},
 	{"DROPBOXSIGN_API_URL", "https://api.hellosign.com/v3", "Dropbox Sign API base URL"},
 	{"DROPBOXSIGN_TEST_MODE", "false", "send Dropbox Sign requests in test mode (not legally binding, free)"},
+	{"PERSONA_API_KEY", "", "Persona API key (read inquiries), to verify the age of a passed inquiry whose webhook has no date of birth; also as _FILE"},
+	{"PERSONA_API_URL", "https://withpersona.com", "Persona API base URL"},
+	{"STRIPE_API_KEY", "", "Stripe restricted key with Identity read, to retrieve verified sessions' date of birth (events never carry it); also as _FILE"},
+	{"STRIPE_API_URL", "https://api.stripe.com", "Stripe API base URL"},
+	{"CHECKR_API_KEY", "", "Checkr API key, to read a completed report's result when its webhook lacks it; also as _FILE"},
+	{"CHECKR_API_URL", "https://api.checkr.com", "Checkr API base URL"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
 
@@ -297,6 +326,17 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.ESign.DropboxSignAPIKey, err = secret(getenv, "DROPBOXSIGN_API_KEY"); err != nil {
 		errs = append(errs, err)
+	}
+	c.Identity = IdentityAPIs{
+		PersonaAPIURL: strings.TrimRight(get("PERSONA_API_URL", "https://withpersona.com"), "/"),
+		StripeAPIURL:  strings.TrimRight(get("STRIPE_API_URL", "https://api.stripe.com"), "/"),
+		CheckrAPIURL:  strings.TrimRight(get("CHECKR_API_URL", "https://api.checkr.com"), "/"),
+	}
+	for name, dst := range map[string]*string{"PERSONA_API_KEY": &c.Identity.PersonaAPIKey, "STRIPE_API_KEY": &c.Identity.StripeAPIKey,
+		"CHECKR_API_KEY": &c.Identity.CheckrAPIKey} {
+		if *dst, err = secret(getenv, name); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	testMode := get("DROPBOXSIGN_TEST_MODE", "false")
 	if c.ESign.DropboxSignTestMode, err = strconv.ParseBool(testMode); err != nil {
