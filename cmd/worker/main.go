@@ -59,6 +59,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
+	identity, err := providers.IdentityAPIs(cfg, reg)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	for _, k := range cfg.Identity.MissingKeys() {
+		log.Warn().Str("variable", k).Msg("not set: identities that need its provider's API stay without a verified age (counted)")
+	}
 
 	pool, err := infra.OpenPool(ctx, cfg)
 	if err != nil {
@@ -91,6 +98,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		DB: pool, SNS: clients.SNS, PipelineTopicARN: topicARN,
 		Docs:  docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv},
 		ESign: provider, Log: log,
+		AgeCheckers: identity.AgeCheckers, Reports: identity.Reports, AgeUnverified: identity.AgeUnverified,
 		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
 		RiskWindowDays: cfg.RiskWindowDays,
 	}
