@@ -7,6 +7,7 @@
 package trace
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -497,8 +498,11 @@ func jobEntry(j *rivertype.JobRow) Entry {
 		Output json.RawMessage `json:"output"`
 	}
 	if json.Unmarshal(j.Metadata, &md) == nil && len(md.Output) > 0 {
-		e.Detail["output"] = md.Output
-		e.Summary += ": " + string(md.Output)
+		var out bytes.Buffer
+		if json.Compact(&out, md.Output) == nil {
+			e.Detail["output"] = json.RawMessage(out.Bytes())
+			e.Summary += ": " + out.String()
+		}
 	}
 	if j.Kind == (workers.PublishEventArgs{}).Kind() {
 		var a workers.PublishEventArgs
