@@ -63,9 +63,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	for _, k := range cfg.Identity.MissingKeys() {
-		log.Warn().Str("variable", k).Msg("not set: identities that need its provider's API stay without a verified age (counted)")
-	}
 
 	pool, err := infra.OpenPool(ctx, cfg)
 	if err != nil {
@@ -164,6 +161,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 			defer wg.Done()
 			c.Run(ctx) // returns once ctx is cancelled and its batches in hand are done
 		}()
+	}
+	// Once started (a worker that cannot start says only why, in one line).
+	for _, k := range cfg.Identity.MissingKeys() {
+		log.Warn().Str("variable", k).Msg("not set: identities that need its provider's API stay without a verified age (counted)")
 	}
 	log.Info().Str("addr", addr.String()).Str("version", telemetry.Version()).
 		Strs("queues", cfg.Queues()).Int("consumers_per_queue", cfg.ConsumerConcurrency).Msg("worker started")
