@@ -3,6 +3,10 @@
 // provider's own words, the HTTP status, and whether retrying can help, so jobs decide
 // the same way for every provider (a permanent refusal cancels the job with its reason;
 // anything else is retried with backoff).
+//
+// It also holds what those clients share on the way: Retry, the policy and loop of
+// their retries; Exchange, one request's answer (a Reply) read within a size limit; and
+// RetryHint, the wait a provider asked for.
 package apierror
 
 import (
@@ -52,6 +56,22 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
 		return t.Sub(now)
+	}
+	return 0
+}
+
+// RetryHint is how long a provider asked us to wait after an answer of status: none
+// but for a 429 or a 5xx; then Retry-After, or else, on a 429, what reset reads in the
+// provider's own rate-limit headers (0 when they say nothing).
+func RetryHint(status int, h http.Header, now time.Time, reset func(h http.Header, now time.Time) time.Duration) time.Duration {
+	if status != http.StatusTooManyRequests && status < 500 {
+		return 0
+	}
+	if d := RetryAfter(h, now); d > 0 {
+		return d
+	}
+	if status == http.StatusTooManyRequests {
+		return reset(h, now)
 	}
 	return 0
 }

@@ -13,13 +13,15 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"trustdocs/apierror"
 )
 
 // Defaults for the zero values of Config.
 const (
 	DefaultAuthURL     = "https://account.docusign.com"
-	DefaultMaxAttempts = 5
-	DefaultMaxWait     = 30 * time.Second
+	DefaultMaxAttempts = apierror.DefaultMaxAttempts
+	DefaultMaxWait     = apierror.DefaultMaxWait
 	defaultHTTPTimeout = 2 * time.Minute
 )
 
@@ -51,7 +53,8 @@ type Client struct {
 	authURL string // without a trailing slash
 	aud     string // the auth host, the JWT assertion's audience
 
-	auth auth
+	auth   auth
+	policy apierror.Retry // attempts, backoff and Observe for retry (retry.go), DocuSign's own loop
 }
 
 // New checks cfg and returns a client; the error names every missing or invalid setting.
@@ -98,13 +101,9 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.MaxAttempts == 0 {
-		cfg.MaxAttempts = DefaultMaxAttempts
-	}
-	if cfg.MaxWait == 0 {
-		cfg.MaxWait = DefaultMaxWait
-	}
-	return &Client{cfg: cfg, key: key, authURL: strings.TrimSuffix(authURL.String(), "/"), aud: authURL.Host}, nil
+	policy := apierror.Retry{MaxAttempts: cfg.MaxAttempts, MaxWait: cfg.MaxWait, FirstWait: firstBackoff, Observe: cfg.Observe}
+	policy.SetDefaults()
+	return &Client{cfg: cfg, key: key, authURL: strings.TrimSuffix(authURL.String(), "/"), aud: authURL.Host, policy: policy}, nil
 }
 
 // Name is the provider's name in our tables and webhook paths.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,74 +41,49 @@ func retryable(err error) (time.Duration, bool) {
 }
 
 // retry calls try until it succeeds, fails in a way retrying cannot help, or
-// MaxAttempts are spent, sleeping between attempts, and reports the outcome to Observe.
+// MaxAttempts are spent, sleeping between attempts (c.policy's backoff, or what the
+// provider asked), and reports the outcome to Observe. Unlike apierror.Retry.Do, it
+// tells Observe one outcome per call (retried: succeeded after retrying), and it
+// retries any error but an *esign.Error refusal and a final one.
 func (c *Client) retry(ctx context.Context, op string, try func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := try()
 		if err == nil {
 			if attempt == 1 {
-				c.observe(op, "ok")
+				c.policy.Outcome(op, "ok")
 			} else {
-				c.observe(op, "retried")
+				c.policy.Outcome(op, "retried")
 			}
 			return nil
 		}
 		hint, again := retryable(err)
 		switch {
 		case ctx.Err() != nil:
-			c.observe(op, "failed")
+			c.policy.Outcome(op, "failed")
 			if errors.Is(err, ctx.Err()) {
 				return err
 			}
 			return fmt.Errorf("%w (the last attempt: %w)", ctx.Err(), err)
 		case !again && esign.IsPermanent(err):
-			c.observe(op, "permanent")
+			c.policy.Outcome(op, "permanent")
 			return err
 		case !again:
-			c.observe(op, "failed")
+			c.policy.Outcome(op, "failed")
 			return err
-		case attempt >= c.cfg.MaxAttempts:
-			c.observe(op, "failed")
+		case attempt >= c.policy.MaxAttempts:
+			c.policy.Outcome(op, "failed")
 			return err
-		}
-		wait, ok := c.backoff(attempt, hint)
-		if !ok {
+		case hint > c.policy.MaxWait:
 			// DocuSign wants more time than we wait in-process (an hourly quota, typically):
 			// give up now; the error's RetryAfter tells the job queue when to come back.
-			c.observe(op, "failed")
+			c.policy.Outcome(op, "failed")
 			return err
 		}
-		if werr := sleep(ctx, wait); werr != nil {
-			c.observe(op, "failed")
+		wait := max(c.policy.Backoff(attempt), hint)
+		if werr := c.policy.Sleep(ctx, wait); werr != nil {
+			c.policy.Outcome(op, "failed")
 			return fmt.Errorf("%w while waiting %s to retry (the last attempt: %w)", werr, wait.Round(time.Millisecond), err)
 		}
-	}
-}
-
-// backoff is the wait before attempt+1: exponential with jitter (half fixed, half
-// random, so that clients failing together do not retry together), and at least what
-// the provider asked for. ok is false when the provider asked for more than MaxWait.
-func (c *Client) backoff(attempt int, asked time.Duration) (time.Duration, bool) {
-	if asked > c.cfg.MaxWait {
-		return asked, false
-	}
-	d := c.cfg.MaxWait
-	if attempt < 32 && firstBackoff<<(attempt-1) < d {
-		d = firstBackoff << (attempt - 1)
-	}
-	d = d/2 + rand.N(d/2+1)
-	return max(d, asked), true
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -128,10 +102,4 @@ func retryAfter(status int, h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
-}
-
-func (c *Client) observe(op, outcome string) {
-	if c.cfg.Observe != nil {
-		c.cfg.Observe(op, outcome)
-	}
 }

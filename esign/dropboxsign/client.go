@@ -8,18 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"trustdocs/apierror"
 	"trustdocs/esign"
 )
 
 // DefaultAPIURL is Dropbox Sign's API v3 base URL.
 const DefaultAPIURL = "https://api.hellosign.com/v3"
 
-const (
-	defaultMaxAttempts = 5
-	defaultMaxWait     = 30 * time.Second
-	// An upload of a large PDF can take a while; the caller's context bounds it too.
-	defaultHTTPTimeout = 2 * time.Minute
-)
+// defaultHTTPTimeout: an upload of a large PDF can take a while; the caller's context
+// bounds it too.
+const defaultHTTPTimeout = 2 * time.Minute
 
 // Config configures a Client.
 type Config struct {
@@ -32,22 +30,20 @@ type Config struct {
 	// or executed; outcome is ok, retried (once per retry), permanent (a 4xx refusal) or
 	// failed (out of attempts, or the context ended).
 	Observe func(op, outcome string)
-	// MaxAttempts bounds the tries of one operation; default 5.
+	// MaxAttempts (default 5), MaxWait (default 30s) and Sleep (default a timer) are the
+	// operations' retry policy: see apierror.Retry.
 	MaxAttempts int
-	// MaxWait caps each backoff; default 30s. A provider asking for a longer wait ends
-	// the operation with an *esign.Error whose RetryAfter says how long.
-	MaxWait time.Duration
-	// Sleep waits between attempts; default a timer that gives up when ctx ends. Tests
-	// replace it to record the waits and not spend them.
-	Sleep func(ctx context.Context, d time.Duration) error
+	MaxWait     time.Duration
+	Sleep       func(ctx context.Context, d time.Duration) error
 }
 
 // Client is the Dropbox Sign esign.Provider.
 type Client struct {
-	cfg  Config
-	base string // APIURL without a trailing slash
-	hc   *http.Client
-	now  func() time.Time
+	cfg   Config
+	base  string // APIURL without a trailing slash
+	hc    *http.Client
+	now   func() time.Time
+	retry apierror.Retry
 }
 
 var _ esign.Provider = (*Client)(nil)
@@ -68,42 +64,17 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("dropboxsign: APIURL %q is not an absolute http(s) URL", cfg.APIURL)
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = defaultMaxAttempts
-	}
-	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = defaultMaxWait
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
-	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultHTTPTimeout}
 	}
-	return &Client{cfg: cfg, base: strings.TrimRight(cfg.APIURL, "/"), hc: hc, now: time.Now}, nil
+	retry := apierror.Retry{MaxAttempts: cfg.MaxAttempts, MaxWait: cfg.MaxWait, Sleep: cfg.Sleep, Observe: cfg.Observe}
+	retry.SetDefaults()
+	return &Client{cfg: cfg, base: strings.TrimRight(cfg.APIURL, "/"), hc: hc, now: time.Now, retry: retry}, nil
 }
 
 // Name is the provider's name, as in /webhooks/{provider} and the envelopes table.
 func (*Client) Name() string { return "dropboxsign" }
-
-func (c *Client) observe(op, outcome string) {
-	if c.cfg.Observe != nil {
-		c.cfg.Observe(op, outcome)
-	}
-}
-
-// sleep waits d or until ctx ends, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 // Check proves the API key against Dropbox Sign without sending anything: a list of
 // one signature request. `pipelinectl check` runs it.
@@ -113,7 +84,7 @@ func (c *Client) Check(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !rep.ok() {
+	if !rep.OK() {
 		return c.failure("find", rep, nil)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"trustdocs/apierror"
 	"trustdocs/esign"
 )
 
@@ -22,14 +23,14 @@ func (c *Client) Executed(ctx context.Context, envelopeID string) (esign.Execute
 	rep, err := c.call(ctx, request{op: "executed", method: http.MethodGet,
 		path:  "/signature_request/files/" + url.PathEscape(envelopeID),
 		query: url.Values{"file_type": {"pdf"}}, maxBody: maxFileBody,
-		handled: func(r reply) bool { return r.status == http.StatusConflict }})
+		handled: func(r apierror.Reply) bool { return r.Status == http.StatusConflict }})
 	switch {
 	case err != nil:
 		return esign.Executed{}, fmt.Errorf("executed %s: %w", envelopeID, err)
-	case rep.status == http.StatusConflict:
+	case rep.Status == http.StatusConflict:
 		return esign.Executed{}, fmt.Errorf("%s executed %s: %w", providerName, envelopeID, esign.ErrNotReady)
-	case !bytes.HasPrefix(rep.body, []byte("%PDF-")):
-		return esign.Executed{}, fmt.Errorf("%s executed %s: the answer is not a PDF (Content-Type %q)", providerName, envelopeID, rep.header.Get("Content-Type"))
+	case !bytes.HasPrefix(rep.Body, []byte("%PDF-")):
+		return esign.Executed{}, fmt.Errorf("%s executed %s: the answer is not a PDF (Content-Type %q)", providerName, envelopeID, rep.Header.Get("Content-Type"))
 	}
-	return esign.Executed{Signed: rep.body}, nil
+	return esign.Executed{Signed: rep.Body}, nil
 }

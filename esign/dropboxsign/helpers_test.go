@@ -1,7 +1,6 @@
 package dropboxsign_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/apierror/apierrortest"
 	"trustdocs/esign"
 	"trustdocs/esign/dropboxsign"
 	"trustdocs/esign/dropboxsign/dropboxsigntest"
@@ -27,10 +27,7 @@ var testPDF = []byte("%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
 type fixture struct {
 	srv    *dropboxsigntest.Server
 	client *dropboxsign.Client
-
-	mu       sync.Mutex
-	waits    []time.Duration
-	outcomes []string
+	rec    apierrortest.Recorder
 }
 
 func newFixture(t *testing.T, mods ...func(*dropboxsign.Config)) *fixture {
@@ -45,17 +42,7 @@ func newFixtureTB(t *testing.T, tb testing.TB, mods ...func(*dropboxsign.Config)
 	f := &fixture{srv: dropboxsigntest.New(tb, apiKey)}
 	cfg := dropboxsign.Config{
 		APIKey: apiKey, APIURL: f.srv.URL(), TestMode: true,
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.waits = append(f.waits, d)
-			return ctx.Err()
-		},
-		Observe: func(op, outcome string) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.outcomes = append(f.outcomes, op+":"+outcome)
-		},
+		Sleep: f.rec.Sleep, Observe: f.rec.Observe,
 	}
 	for _, m := range mods {
 		m(&cfg)
@@ -66,17 +53,9 @@ func newFixtureTB(t *testing.T, tb testing.TB, mods ...func(*dropboxsign.Config)
 	return f
 }
 
-func (f *fixture) recordedWaits() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.waits...)
-}
+func (f *fixture) recordedWaits() []time.Duration { return f.rec.Waits() }
 
-func (f *fixture) recordedOutcomes() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.outcomes...)
-}
+func (f *fixture) recordedOutcomes() []string { return f.rec.Outcomes() }
 
 // envelope has two signers listed out of routing order, each with a field whose
 // size is a round number of points (and of 80-DPI units once scaled).

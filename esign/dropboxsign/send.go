@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"trustdocs/apierror"
 	"trustdocs/esign"
 )
 
@@ -41,23 +42,23 @@ func (c *Client) Send(ctx context.Context, e esign.Envelope) (esign.Sent, error)
 		}
 		if err == nil {
 			sent, err := sentOf(*sr, form.signers)
-			c.observe("send", outcome(err))
+			c.retry.Outcome("send", outcome(err))
 			return sent, err
 		}
 		var perr *esign.Error
-		if !errors.As(err, &perr) || ctx.Err() != nil || perr.Permanent() || perr.Op != "send" || attempt >= c.cfg.MaxAttempts {
+		if !errors.As(err, &perr) || ctx.Err() != nil || perr.Permanent() || perr.Op != "send" || attempt >= c.retry.MaxAttempts {
 			// A failed search has had its own retries; a failed create has had its last.
-			c.observe("send", outcome(err))
+			c.retry.Outcome("send", outcome(err))
 			return esign.Sent{}, err
 		}
 		if perr.Status == 0 || perr.Status >= 500 || perr.Status == http.StatusRequestTimeout {
 			maybeCreated = true // a 429 refused the create; these may not have
 		}
-		if err := c.pause(ctx, attempt, perr); err != nil {
-			c.observe("send", "failed")
+		if err := c.retry.Pause(ctx, attempt, perr); err != nil {
+			c.retry.Outcome("send", "failed")
 			return esign.Sent{}, err
 		}
-		c.observe("send", "retried")
+		c.retry.Outcome("send", "retried")
 	}
 }
 
@@ -75,16 +76,16 @@ func outcome(err error) string {
 func (c *Client) create(ctx context.Context, form sendForm) (*signatureRequest, error) {
 	r := request{op: "send", method: http.MethodPost, path: "/signature_request/send", contentType: form.contentType, body: form.body}
 	rep, err := c.once(ctx, r)
-	if err != nil && (ctx.Err() != nil || errors.Is(err, errTooLarge)) {
+	if err != nil && (ctx.Err() != nil || errors.Is(err, apierror.ErrTooLarge)) {
 		return nil, fmt.Errorf("%s send: %w", providerName, err)
 	}
-	if err != nil || !rep.ok() {
+	if err != nil || !rep.OK() {
 		return nil, c.failure(r.op, rep, err)
 	}
 	var gr getResponse
-	if err := json.Unmarshal(rep.body, &gr); err != nil || gr.SignatureRequest.SignatureRequestID == "" {
+	if err := json.Unmarshal(rep.Body, &gr); err != nil || gr.SignatureRequest.SignatureRequestID == "" {
 		// Created, most likely, with an answer we cannot read: the next search finds it.
-		return nil, &esign.Error{Provider: providerName, Op: r.op, Message: fmt.Sprintf("unreadable send answer (HTTP %d)", rep.status)}
+		return nil, &esign.Error{Provider: providerName, Op: r.op, Message: fmt.Sprintf("unreadable send answer (HTTP %d)", rep.Status)}
 	}
 	return &gr.SignatureRequest, nil
 }
@@ -102,8 +103,8 @@ func (c *Client) find(ctx context.Context, docID string, patient bool) (*signatu
 		if err != nil || sr != nil || i >= tries {
 			return sr, err
 		}
-		if err := c.cfg.Sleep(ctx, c.backoff(i)); err != nil {
-			c.observe("find", "failed")
+		if err := c.retry.Sleep(ctx, c.retry.Backoff(i)); err != nil {
+			c.retry.Outcome("find", "failed")
 			return nil, fmt.Errorf("%s find: waiting for the search index: %w", providerName, err)
 		}
 	}
@@ -120,7 +121,7 @@ func (c *Client) search(ctx context.Context, docID string) (*signatureRequest, e
 			return nil, err
 		}
 		var lr listResponse
-		if err := json.Unmarshal(rep.body, &lr); err != nil {
+		if err := json.Unmarshal(rep.Body, &lr); err != nil {
 			return nil, fmt.Errorf("%s find: list answer: %w", providerName, err)
 		}
 		for i := range lr.SignatureRequests {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"trustdocs/apierror"
 )
 
 // Void cancels the signature request. Dropbox Sign's cancel takes no reason (ours stays
@@ -29,12 +31,12 @@ func (c *Client) Void(ctx context.Context, envelopeID, _ string) error {
 // cancelEnded reports a cancel refused because the request has already ended. The API
 // document does not list the 400's error_name, so both the name and the message are
 // read, narrowly: a 400 that is about something else stays an error.
-func cancelEnded(rep reply) bool {
-	switch rep.status {
+func cancelEnded(rep apierror.Reply) bool {
+	switch rep.Status {
 	case http.StatusConflict, http.StatusGone:
 		return true
 	case http.StatusBadRequest:
-		e, ok := decodeError(rep.body)
+		e, ok := decodeError(rep.Body)
 		if !ok {
 			return false
 		}

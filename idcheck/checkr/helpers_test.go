@@ -1,13 +1,12 @@
 package checkr_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/apierror/apierrortest"
 	"trustdocs/idcheck/checkr"
 	"trustdocs/idcheck/checkr/checkrtest"
 )
@@ -18,10 +17,7 @@ const apiKey = "checkr-test-key-0123456789"
 type fixture struct {
 	srv    *checkrtest.Server
 	client *checkr.Client
-
-	mu       sync.Mutex
-	waits    []time.Duration
-	outcomes []string
+	rec    apierrortest.Recorder
 }
 
 func newFixture(t *testing.T, mods ...func(*checkr.Config)) *fixture {
@@ -29,17 +25,7 @@ func newFixture(t *testing.T, mods ...func(*checkr.Config)) *fixture {
 	f := &fixture{srv: checkrtest.New(t, apiKey)}
 	cfg := checkr.Config{
 		APIKey: apiKey, APIURL: f.srv.URL(),
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.waits = append(f.waits, d)
-			return ctx.Err()
-		},
-		Observe: func(op, outcome string) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.outcomes = append(f.outcomes, op+":"+outcome)
-		},
+		Sleep: f.rec.Sleep, Observe: f.rec.Observe,
 	}
 	for _, m := range mods {
 		m(&cfg)
@@ -50,14 +36,6 @@ func newFixture(t *testing.T, mods ...func(*checkr.Config)) *fixture {
 	return f
 }
 
-func (f *fixture) recordedWaits() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.waits...)
-}
+func (f *fixture) recordedWaits() []time.Duration { return f.rec.Waits() }
 
-func (f *fixture) recordedOutcomes() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.outcomes...)
-}
+func (f *fixture) recordedOutcomes() []string { return f.rec.Outcomes() }

@@ -31,12 +31,12 @@ func (c *Client) Report(ctx context.Context, reportID string) (idcheck.Report, e
 		return idcheck.Report{}, err
 	}
 	var r report
-	if json.Unmarshal(rep.body, &r) != nil || r.ID != reportID || r.Status == "" {
+	if json.Unmarshal(rep.Body, &r) != nil || r.ID != reportID || r.Status == "" {
 		// The decoder's words are not kept: they could quote the answer.
-		c.observe(opRetrieve, "failed")
-		return idcheck.Report{}, &apierror.Error{Provider: providerName, Op: opRetrieve, Status: rep.status,
+		c.retry.Outcome(opRetrieve, "failed")
+		return idcheck.Report{}, &apierror.Error{Provider: providerName, Op: opRetrieve, Status: rep.Status,
 			Message: "the answer is not report " + reportID}
 	}
-	c.observe(opRetrieve, "ok")
+	c.retry.Outcome(opRetrieve, "ok")
 	return idcheck.Report(r), nil
 }

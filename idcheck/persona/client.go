@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"trustdocs/apierror"
 	"trustdocs/idcheck"
 )
 
@@ -19,12 +20,8 @@ const DefaultAPIURL = "https://api.withpersona.com"
 // version Persona has released, whose Retrieve an Inquiry answer the stand-in plays.
 const DefaultVersion = "2025-12-08"
 
-const (
-	defaultMaxAttempts = 5
-	defaultMaxWait     = 30 * time.Second
-	// One small JSON document; the caller's context bounds it too.
-	defaultHTTPTimeout = 30 * time.Second
-)
+// defaultHTTPTimeout bounds one small JSON document; the caller's context bounds it too.
+const defaultHTTPTimeout = 30 * time.Second
 
 // Config configures a Client.
 type Config struct {
@@ -37,22 +34,20 @@ type Config struct {
 	// outcome is ok, retried (once per retry), permanent (a 4xx refusal) or failed (out
 	// of attempts, an unreadable answer, or the context ended).
 	Observe func(op, outcome string)
-	// MaxAttempts bounds the tries of one retrieval; default 5.
+	// MaxAttempts (default 5), MaxWait (default 30s) and Sleep (default a timer) are the
+	// retrieval's retry policy: see apierror.Retry.
 	MaxAttempts int
-	// MaxWait caps each backoff; default 30s. A provider asking for a longer wait ends
-	// the retrieval with an *apierror.Error whose RetryAfter says how long.
-	MaxWait time.Duration
-	// Sleep waits between attempts; default a timer that gives up when ctx ends. Tests
-	// replace it to record the waits and not spend them.
-	Sleep func(ctx context.Context, d time.Duration) error
+	MaxWait     time.Duration
+	Sleep       func(ctx context.Context, d time.Duration) error
 }
 
 // Client is the Persona idcheck.AgeChecker.
 type Client struct {
-	cfg  Config
-	base string // APIURL without a trailing slash
-	hc   *http.Client
-	now  func() time.Time
+	cfg   Config
+	base  string // APIURL without a trailing slash
+	hc    *http.Client
+	now   func() time.Time
+	retry apierror.Retry
 }
 
 var _ idcheck.AgeChecker = (*Client)(nil)
@@ -75,39 +70,14 @@ func New(cfg Config) (*Client, error) {
 	if _, err := time.Parse(time.DateOnly, cfg.Version); err != nil {
 		return nil, fmt.Errorf("%s: Version %q is not a Persona API version (YYYY-MM-DD)", providerName, cfg.Version)
 	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = defaultMaxAttempts
-	}
-	if cfg.MaxWait <= 0 {
-		cfg.MaxWait = defaultMaxWait
-	}
-	if cfg.Sleep == nil {
-		cfg.Sleep = sleep
-	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: defaultHTTPTimeout}
 	}
-	return &Client{cfg: cfg, base: strings.TrimRight(cfg.APIURL, "/"), hc: hc, now: time.Now}, nil
+	retry := apierror.Retry{MaxAttempts: cfg.MaxAttempts, MaxWait: cfg.MaxWait, Sleep: cfg.Sleep, Observe: cfg.Observe}
+	retry.SetDefaults()
+	return &Client{cfg: cfg, base: strings.TrimRight(cfg.APIURL, "/"), hc: hc, now: time.Now, retry: retry}, nil
 }
 
 // Name is the provider's name, as in /webhooks/{provider}.
 func (*Client) Name() string { return providerName }
-
-func (c *Client) observe(op, outcome string) {
-	if c.cfg.Observe != nil {
-		c.cfg.Observe(op, outcome)
-	}
-}
-
-// sleep waits d or until ctx ends, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -1,13 +1,12 @@
 package persona_test
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"trustdocs/apierror/apierrortest"
 	"trustdocs/idcheck/persona"
 	"trustdocs/idcheck/persona/personatest"
 )
@@ -21,10 +20,7 @@ var at = time.Date(2026, time.March, 1, 12, 0, 0, 0, time.UTC)
 type fixture struct {
 	srv    *personatest.Server
 	client *persona.Client
-
-	mu       sync.Mutex
-	waits    []time.Duration
-	outcomes []string
+	rec    apierrortest.Recorder
 }
 
 func newFixture(t *testing.T, mods ...func(*persona.Config)) *fixture {
@@ -32,17 +28,7 @@ func newFixture(t *testing.T, mods ...func(*persona.Config)) *fixture {
 	f := &fixture{srv: personatest.New(t, apiKey)}
 	cfg := persona.Config{
 		APIKey: apiKey, APIURL: f.srv.URL(),
-		Sleep: func(ctx context.Context, d time.Duration) error {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.waits = append(f.waits, d)
-			return ctx.Err()
-		},
-		Observe: func(op, outcome string) {
-			f.mu.Lock()
-			defer f.mu.Unlock()
-			f.outcomes = append(f.outcomes, op+":"+outcome)
-		},
+		Sleep: f.rec.Sleep, Observe: f.rec.Observe,
 	}
 	for _, m := range mods {
 		m(&cfg)
@@ -53,14 +39,6 @@ func newFixture(t *testing.T, mods ...func(*persona.Config)) *fixture {
 	return f
 }
 
-func (f *fixture) recordedWaits() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.waits...)
-}
+func (f *fixture) recordedWaits() []time.Duration { return f.rec.Waits() }
 
-func (f *fixture) recordedOutcomes() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.outcomes...)
-}
+func (f *fixture) recordedOutcomes() []string { return f.rec.Outcomes() }

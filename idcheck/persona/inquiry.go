@@ -52,13 +52,13 @@ func (c *Client) AgeVerified(ctx context.Context, ref string, at time.Time) (adu
 		return false, false, err
 	}
 	var doc inquiryDocument
-	if json.Unmarshal(rep.body, &doc) != nil || doc.Data.Type != "inquiry" || doc.Data.ID != ref {
+	if json.Unmarshal(rep.Body, &doc) != nil || doc.Data.Type != "inquiry" || doc.Data.ID != ref {
 		// The decoder's words are not kept: they could quote the answer.
-		c.observe(opRetrieve, "failed")
-		return false, false, &apierror.Error{Provider: providerName, Op: opRetrieve, Status: rep.status,
+		c.retry.Outcome(opRetrieve, "failed")
+		return false, false, &apierror.Error{Provider: providerName, Op: opRetrieve, Status: rep.Status,
 			Message: "the answer is not inquiry " + ref}
 	}
-	c.observe(opRetrieve, "ok")
+	c.retry.Outcome(opRetrieve, "ok")
 	adult, found = doc.adult(at)
 	return adult, found, nil
 }

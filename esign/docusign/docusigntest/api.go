@@ -55,7 +55,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		s.write(w, apiError(http.StatusBadRequest, "USER_LACKS_MEMBERSHIP", "The UserID does not have a valid membership in this Account."))
 		return
 	}
-	if f, ok := s.takeFault(op); ok {
+	if f, ok := s.faults.Take(op); ok {
 		s.write(w, faultAnswer(f))
 		return
 	}

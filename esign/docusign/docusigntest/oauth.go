@@ -31,7 +31,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if f, ok := s.takeFault(OpToken); ok {
+	if f, ok := s.faults.Take(OpToken); ok {
 		a := oauthError(f.status, "temporarily_unavailable", "injected fault")
 		if f.status < 500 && f.status != http.StatusTooManyRequests {
 			a = oauthError(f.status, "invalid_grant", "injected fault")
@@ -75,7 +75,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 // one, and comes second: the client must pick it by id.
 func (s *Server) handleUserInfo(w http.ResponseWriter, r *http.Request) {
 	s.count(OpUserInfo)
-	if f, ok := s.takeFault(OpUserInfo); ok {
+	if f, ok := s.faults.Take(OpUserInfo); ok {
 		s.write(w, withRetryAfter(oauthError(f.status, "server_error", "injected fault"), f.retryAfter))
 		return
 	}

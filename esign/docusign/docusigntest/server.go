@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"trustdocs/apierror/apierrortest"
 	"trustdocs/esign/docusign"
 )
 
@@ -57,11 +58,12 @@ type Server struct {
 	recordInvalid  bool
 	webhooks       *http.Client
 
+	faults apierrortest.Faults[fault] // by operation, FailNext
+
 	mu         sync.Mutex
 	tokens     map[string]time.Time // access token -> expiry
 	envelopes  map[string]*Envelope
 	order      []string // envelope ids, oldest first
-	faults     map[string][]fault
 	loseCreate int
 	tokenDelay time.Duration
 	calls      map[string]int
@@ -102,7 +104,7 @@ func New(t testing.TB, opts ...Option) *Server {
 	s := &Server{
 		t: t, integrationKey: newID(), userID: newID(), accountID: newID(),
 		now: time.Now, tokenLife: time.Hour, webhooks: &http.Client{Timeout: 10 * time.Second},
-		tokens: map[string]time.Time{}, envelopes: map[string]*Envelope{}, faults: map[string][]fault{}, calls: map[string]int{},
+		tokens: map[string]time.Time{}, envelopes: map[string]*Envelope{}, calls: map[string]int{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -171,11 +173,7 @@ func (s *Server) RevokeTokens() {
 // retryAfter > 0) and DocuSign's error body for it, without doing anything. The
 // requests are still validated and counted.
 func (s *Server) FailNext(op string, status int, retryAfter time.Duration, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults[op] = append(s.faults[op], fault{status: status, retryAfter: retryAfter})
-	}
+	s.faults.Add(op, fault{status: status, retryAfter: retryAfter}, n)
 }
 
 // LoseNextCreate makes the next envelope creation succeed and its answer get lost: the
@@ -242,18 +240,6 @@ func (s *Server) Envelope(id string) (Envelope, bool) {
 		return Envelope{}, false
 	}
 	return e.clone(), true
-}
-
-// takeFault returns the fault to answer a call of op with, if any.
-func (s *Server) takeFault(op string) (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.faults[op]
-	if len(q) == 0 {
-		return fault{}, false
-	}
-	s.faults[op] = q[1:]
-	return q[0], true
 }
 
 // answer is a response the stand-in has decided on, checked against the document

@@ -40,11 +40,7 @@ func (s *Server) addFaults(op string, f fault, n int) {
 		s.t.Errorf("dropboxsigntest: a fault answers 4xx or 5xx, not %d", f.status)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults[op] = append(s.faults[op], f)
-	}
+	s.faults.Add(op, f, n)
 }
 
 // LoseNextCreate makes the next send create its request, then close the connection
@@ -91,17 +87,6 @@ func knownOp(op string) bool {
 		}
 	}
 	return false
-}
-
-func (s *Server) takeFault(op string) (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.faults[op]
-	if len(q) == 0 {
-		return fault{}, false
-	}
-	s.faults[op] = q[1:]
-	return q[0], true
 }
 
 func (s *Server) writeFault(w http.ResponseWriter, c call, f fault) {

@@ -21,6 +21,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"trustdocs/apierror/apierrortest"
 )
 
 // The operations the stand-in plays, by the names FailNext and Calls take.
@@ -49,10 +51,11 @@ type Server struct {
 	now    func() time.Time
 	hc     *http.Client // posts the callbacks of Sign
 
+	faults apierrortest.Faults[fault] // by operation, FailNext and RateLimitNext
+
 	mu            sync.Mutex
 	requests      []*record // in creation order
 	calls         map[string]int
-	faults        map[string][]fault
 	loseCreates   int
 	holdCreates   []chan struct{} // HoldNextCreate: answers wait for these to close
 	filesNotReady int
@@ -81,7 +84,7 @@ func New(t testing.TB, apiKey string, opts ...Option) *Server {
 	}
 	s := &Server{
 		t: t, apiKey: apiKey, spec: sp, now: time.Now, hc: &http.Client{Timeout: 10 * time.Second},
-		calls: map[string]int{}, faults: map[string][]fault{},
+		calls: map[string]int{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -172,7 +175,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, c, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	if f, ok := s.takeFault(c.op); ok {
+	if f, ok := s.faults.Take(c.op); ok {
 		s.writeFault(w, c, f)
 		return
 	}

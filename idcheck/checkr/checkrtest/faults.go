@@ -1,19 +1,13 @@
 package checkrtest
 
 import (
-	"maps"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
-)
 
-// fault is one answer given instead of playing the retrieval.
-type fault struct {
-	status int
-	header http.Header
-	body   []byte // nil: Checkr's error shape for status
-}
+	"trustdocs/apierror/apierrortest"
+)
 
 // FailNext makes the next n retrievals answer status in Checkr's error shape.
 // retryAfter > 0 adds Retry-After (whole seconds, rounded up); a 429 also carries
@@ -31,7 +25,7 @@ func (s *Server) FailNext(status int, retryAfter time.Duration, n int) {
 	if status == http.StatusTooManyRequests {
 		s.rateLimited(h, retryAfter)
 	}
-	s.addFaults(fault{status: status, header: h}, n)
+	s.faults.Add("", apierrortest.Answer{Status: status, Header: h}, n)
 }
 
 // RateLimitNext makes the next n retrievals answer 429 the way Checkr documents its rate
@@ -40,7 +34,7 @@ func (s *Server) FailNext(status int, retryAfter time.Duration, n int) {
 func (s *Server) RateLimitNext(reset time.Duration, n int) {
 	h := http.Header{}
 	s.rateLimited(h, reset)
-	s.addFaults(fault{status: http.StatusTooManyRequests, header: h}, n)
+	s.faults.Add("", apierrortest.Answer{Status: http.StatusTooManyRequests, Header: h}, n)
 }
 
 // RespondNext makes the next n retrievals answer exactly status, header and body: an
@@ -49,7 +43,7 @@ func (s *Server) RespondNext(status int, header http.Header, body []byte, n int)
 	if body == nil {
 		body = []byte{}
 	}
-	s.addFaults(fault{status: status, header: header.Clone(), body: body}, n)
+	s.faults.Add("", apierrortest.Answer{Status: status, Header: header.Clone(), Body: body}, n)
 }
 
 // rateLimited sets the headers of an exhausted rate limit resetting after d, rounded up
@@ -58,33 +52,4 @@ func (s *Server) rateLimited(h http.Header, d time.Duration) {
 	h.Set("X-Ratelimit-Limit", "1200")
 	h.Set("X-Ratelimit-Remaining", "0")
 	h.Set("X-Ratelimit-Reset", s.now().Add(d+time.Second-1).UTC().Truncate(time.Second).Format(time.RFC3339))
-}
-
-func (s *Server) addFaults(f fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
-}
-
-func (s *Server) takeFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
-}
-
-func (s *Server) writeFault(w http.ResponseWriter, f fault) {
-	maps.Copy(w.Header(), f.header)
-	if f.body == nil {
-		s.writeError(w, f.status)
-		return
-	}
-	w.WriteHeader(f.status)
-	_, _ = w.Write(f.body)
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"trustdocs/apierror/apierrortest"
 )
 
 // ReportPath is where Retrieve an existing Report is served, below URL(): /v1/reports/{id}.
@@ -32,9 +34,10 @@ type Server struct {
 	srv    *httptest.Server
 	now    func() time.Time
 
+	faults apierrortest.Faults[apierrortest.Answer] // FailNext, RateLimitNext, RespondNext
+
 	mu       sync.Mutex
 	reports  map[string]map[string]any
-	faults   []fault
 	requests []Request
 }
 
@@ -95,8 +98,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusUnauthorized)
 		return
 	}
-	if f, ok := s.takeFault(); ok {
-		s.writeFault(w, f)
+	if f, ok := s.faults.Take(""); ok {
+		f.Write(w, s.writeError)
 		return
 	}
 	s.mu.Lock()

@@ -1,19 +1,13 @@
 package personatest
 
 import (
-	"maps"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
-)
 
-// fault is one answer given instead of playing the retrieval.
-type fault struct {
-	status int
-	header http.Header
-	body   []byte // nil: Persona's error shape for status
-}
+	"trustdocs/apierror/apierrortest"
+)
 
 // FailNext makes the next n retrievals answer status in Persona's error shape (its API
 // document's own example words for 400, 401, 404 and 429). retryAfter > 0 adds
@@ -34,7 +28,7 @@ func (s *Server) FailNext(status int, retryAfter time.Duration, n int) {
 		h.Set("RateLimit-Remaining", "0")
 		h.Set("RateLimit-Reset", secs)
 	}
-	s.addFaults(fault{status: status, header: h}, n)
+	s.faults.Add("", apierrortest.Answer{Status: status, Header: h}, n)
 }
 
 // RateLimitNext makes the next n retrievals answer 429 the way Persona documents its
@@ -44,7 +38,7 @@ func (s *Server) RateLimitNext(reset time.Duration, n int) {
 	h := http.Header{}
 	h.Set("RateLimit-Remaining", "0")
 	h.Set("RateLimit-Reset", strconv.Itoa(int(math.Ceil(reset.Seconds()))))
-	s.addFaults(fault{status: http.StatusTooManyRequests, header: h}, n)
+	s.faults.Add("", apierrortest.Answer{Status: http.StatusTooManyRequests, Header: h}, n)
 }
 
 // RespondNext makes the next n retrievals answer exactly status, header and body: an
@@ -53,34 +47,5 @@ func (s *Server) RespondNext(status int, header http.Header, body []byte, n int)
 	if body == nil {
 		body = []byte{}
 	}
-	s.addFaults(fault{status: status, header: header.Clone(), body: body}, n)
-}
-
-func (s *Server) addFaults(f fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
-	}
-}
-
-func (s *Server) takeFault() (fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
-}
-
-func (s *Server) writeFault(w http.ResponseWriter, f fault) {
-	maps.Copy(w.Header(), f.header)
-	if f.body == nil {
-		s.writeError(w, f.status, "")
-		return
-	}
-	w.WriteHeader(f.status)
-	_, _ = w.Write(f.body)
+	s.faults.Add("", apierrortest.Answer{Status: status, Header: header.Clone(), Body: body}, n)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"trustdocs/apierror/apierrortest"
 )
 
 // InquiryPath is where Retrieve an Inquiry is served, below URL(): /api/v1/inquiries/{id}.
@@ -28,9 +30,10 @@ type Server struct {
 	errors          map[int]map[string]any // Persona's example error bodies by status
 	versionOptional bool
 
+	faults apierrortest.Faults[apierrortest.Answer] // FailNext, RateLimitNext, RespondNext
+
 	mu        sync.Mutex
 	inquiries map[string]*inquiry
-	faults    []fault
 	requests  []Request
 }
 
@@ -107,8 +110,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, http.StatusBadRequest, msg)
 		return
 	}
-	if f, ok := s.takeFault(); ok {
-		s.writeFault(w, f)
+	if f, ok := s.faults.Take(""); ok {
+		f.Write(w, func(w http.ResponseWriter, status int) { s.writeError(w, status, "") })
 		return
 	}
 	s.mu.Lock()
