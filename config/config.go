@@ -76,6 +76,8 @@ type Config struct {
 	RiverRescueAfter      time.Duration
 	RiskWindowDays        []int // rolling risk windows, shortest first
 	ESign                 ESign
+	Stuck                 Stuck
+	Keep                  Keep
 	Identity              IdentityAPIs
 }
 
@@ -99,6 +101,23 @@ func (i IdentityAPIs) MissingKeys() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Stuck is when work counts as stuck, for the gauges, `pipelinectl packs stuck` and the
+// alerts.
+type Stuck struct {
+	DraftPackAfter    time.Duration // STUCK_PACK_AFTER: a pack still draft (not rendered)
+	UnsignedPackAfter time.Duration // UNSIGNED_PACK_AFTER: a pack issued and not signed
+	EnvelopeAfter     time.Duration // ENVELOPE_EXPIRES_AFTER: an envelope still sent (the provider's expiry)
+}
+
+// Keep is how long the operational tables keep their rows before the prune job deletes
+// them (README "Pruning the operational tables" gives the reasoning for each default).
+type Keep struct {
+	Inbox         time.Duration // RETAIN_INBOX: must outlive every way a duplicate can arrive
+	Failures      time.Duration // RETAIN_FAILURES: message_failure rows
+	WebhookEvents time.Duration // RETAIN_WEBHOOK_EVENTS: provider events' dedupe and record
+	OpsActions    time.Duration // RETAIN_OPS_ACTIONS: the operators' audit
 }
 
 // E-sign providers ESIGN_PROVIDER names.
@@ -231,6 +250,13 @@ var Vars = []Var{
 	{"DROPBOXSIGN_API_KEY", "", "Dropbox Sign API key (also the key its callbacks are signed with: WEBHOOK_SECRET_DROPBOXSIGN defaults to it); also as DROPBOXSIGN_API_KEY_FILE"},
 	{"DROPBOXSIGN_API_URL", "https://api.hellosign.com/v3", "Dropbox Sign API base URL"},
 	{"DROPBOXSIGN_TEST_MODE", "false", "send Dropbox Sign requests in test mode (not legally binding, free)"},
+	{"STUCK_PACK_AFTER", "15m", "a pack still draft this long is stuck (gauge, alert, pipelinectl packs stuck)"},
+	{"UNSIGNED_PACK_AFTER", "14d", "a pack issued and not signed this long is stuck"},
+	{"ENVELOPE_EXPIRES_AFTER", "120d", "an envelope still sent this long is past the provider's expiry (DocuSign's default is 120 days)"},
+	{"RETAIN_INBOX", "30d", "inbox rows older than this are pruned; longer than SQS retention (14d max) plus the DLQ's and a replay, so a duplicate is still recognised"},
+	{"RETAIN_FAILURES", "30d", "message_failure rows older than this are pruned (a dead letter's explanation outlives the DLQ's 14 days)"},
+	{"RETAIN_WEBHOOK_EVENTS", "90d", "webhook_event rows older than this are pruned (providers retry for days; the record serves traces)"},
+	{"RETAIN_OPS_ACTIONS", "400d", "ops_action and its items older than this are pruned (an audit kept over a year)"},
 	{"PERSONA_API_KEY", "", "Persona API key (read inquiries), to verify the age of a passed inquiry whose webhook has no date of birth; also as _FILE"},
 	{"PERSONA_API_URL", "https://withpersona.com", "Persona API base URL"},
 	{"STRIPE_API_KEY", "", "Stripe restricted key with Identity read, to retrieve verified sessions' date of birth (events never carry it); also as _FILE"},
@@ -261,10 +287,10 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		return n
 	}
 	durVar := func(name string, def time.Duration) time.Duration {
-		v := get(name, def.String())
-		d, err := time.ParseDuration(v)
+		v := get(name, FormatDuration(def))
+		d, err := ParseDuration(v)
 		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration like 30s", name, v))
+			errs = append(errs, fmt.Errorf("%s=%q: want a positive duration like 30s, 15m or 14d", name, v))
 		}
 		return d
 	}
@@ -326,6 +352,17 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.ESign.DropboxSignAPIKey, err = secret(getenv, "DROPBOXSIGN_API_KEY"); err != nil {
 		errs = append(errs, err)
+	}
+	c.Stuck = Stuck{
+		DraftPackAfter:    durVar("STUCK_PACK_AFTER", 15*time.Minute),
+		UnsignedPackAfter: durVar("UNSIGNED_PACK_AFTER", 14*24*time.Hour),
+		EnvelopeAfter:     durVar("ENVELOPE_EXPIRES_AFTER", 120*24*time.Hour),
+	}
+	c.Keep = Keep{
+		Inbox:         durVar("RETAIN_INBOX", 30*24*time.Hour),
+		Failures:      durVar("RETAIN_FAILURES", 30*24*time.Hour),
+		WebhookEvents: durVar("RETAIN_WEBHOOK_EVENTS", 90*24*time.Hour),
+		OpsActions:    durVar("RETAIN_OPS_ACTIONS", 400*24*time.Hour),
 	}
 	c.Identity = IdentityAPIs{
 		PersonaAPIURL: strings.TrimRight(get("PERSONA_API_URL", "https://withpersona.com"), "/"),
@@ -401,6 +438,27 @@ func (c Config) validate() error {
 		errs = append(errs, fmt.Errorf("DOCS_ENV=%q: want a prefix without slashes at either end", c.DocsEnv))
 	}
 	return errors.Join(errs...)
+}
+
+// ParseDuration reads a duration as time.ParseDuration does, and also in whole days
+// ("14d").
+func ParseDuration(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("duration %q: want a number of days like 14d", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// FormatDuration writes a duration of whole days as "14d", others as time.Duration does.
+func FormatDuration(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 // secret reads a secret from NAME, or from the file NAME_FILE names (trailing newline
