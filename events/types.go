@@ -5,7 +5,8 @@ package events
 import "strings"
 
 // Type names are part of the contract with the booking and trust systems
-// (../shared/contracts): string literals, never derived from Go names.
+// (events/testdata/contracts, a copy of ../shared/contracts): string literals, never
+// derived from Go names.
 const (
 	CheckoutCompleted = "booking.checkout.completed"
 	CheckoutAmended   = "booking.checkout.amended"
