@@ -17,12 +17,17 @@ type JobCount struct {
 // of attempts) and retryable (failing, to be retried). They need someone's attention.
 var FailedJobStates = []string{"discarded", "retryable"}
 
-// FailedJobCounts counts the jobs in FailedJobStates by state and kind, for alerts.
+// AttentionJobStates are the states the alerts watch: FailedJobStates, and cancelled
+// (a job that gave up on purpose: the same input will always fail, a provider refused
+// it for good), which nothing retries and someone must look at.
+var AttentionJobStates = []string{"discarded", "retryable", "cancelled"}
+
+// FailedJobCounts counts the jobs in AttentionJobStates by state and kind, for alerts.
 // River's client has no count, so this reads river_job directly.
 func FailedJobCounts(ctx context.Context, q Querier) ([]JobCount, error) {
 	rows, err := q.Query(ctx, `
 		select state::text, kind, count(*)::int from river_job
-		where state::text = any($1) group by 1, 2 order by 1, 2`, FailedJobStates)
+		where state::text = any($1) group by 1, 2 order by 1, 2`, AttentionJobStates)
 	if err != nil {
 		return nil, fmt.Errorf("failed jobs: %w", err)
 	}

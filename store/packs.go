@@ -214,3 +214,49 @@ func SignIfCompletedTx(ctx context.Context, tx pgx.Tx, packID string) (bool, err
 	}
 	return tag.RowsAffected() == 1, nil
 }
+
+// StuckPack is a pack that has not moved on as it should: still draft (its documents
+// not all rendered) or issued and unsigned, since Since.
+type StuckPack struct {
+	PackID, LegID, Status string
+	Since                 time.Time
+}
+
+// StuckPacks returns the packs draft since before draftBefore or issued since before
+// issuedBefore, oldest first. A pack that failed its plan (failure set) is not stuck: it
+// has nothing to render, and its failure was recorded.
+func StuckPacks(ctx context.Context, q Querier, draftBefore, issuedBefore time.Time) ([]StuckPack, error) {
+	rows, err := q.Query(ctx, `
+		select pack_id, leg_id, status, case status when 'draft' then created_at else updated_at end
+		from doc_pack
+		where (status = 'draft' and failure is null and created_at < $1) or (status = 'issued' and updated_at < $2)
+		order by 4, 1`, draftBefore, issuedBefore)
+	if err != nil {
+		return nil, fmt.Errorf("stuck packs: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[StuckPack])
+}
+
+// StuckEnvelopes counts, by provider, the envelopes still sent since before sentBefore
+// (when their envelope_sent evidence row was written): past the provider's expiry.
+func StuckEnvelopes(ctx context.Context, q Querier, sentBefore time.Time) (map[string]int, error) {
+	rows, err := q.Query(ctx, `
+		select coalesce(d.envelope_provider, 'sandbox'), count(*)::int from doc_instance d
+		where d.envelope_status = 'sent'
+		  and (select min(e.created_at) from doc_sign_event e where e.doc_id = d.doc_id and e.event = 'envelope_sent') < $1
+		group by 1`, sentBefore)
+	if err != nil {
+		return nil, fmt.Errorf("stuck envelopes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var p string
+		var n int
+		if err := rows.Scan(&p, &n); err != nil {
+			return nil, fmt.Errorf("stuck envelopes: %w", err)
+		}
+		out[p] = n
+	}
+	return out, rows.Err()
+}

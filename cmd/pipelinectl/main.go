@@ -41,6 +41,7 @@ With none set it talks to the local stack started by ` + "`make up`" + `.`,
 	root.SetErr(stderr)
 	root.AddCommand(migrateCmd(), bootstrapCmd(), checkCmd(), publishCmd(), contentCmd(), docCmd(), sandboxCmd(),
 		cacheCmd(), dlqCmd(), jobsCmd(), traceCmd())
+	root.AddCommand(packsCmd())
 	return root
 }
 

@@ -109,11 +109,6 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
 	}
-	// River gets its own context: stopping is driven below, so in-flight jobs can finish.
-	if err := rc.Start(context.WithoutCancel(ctx)); err != nil {
-		return fmt.Errorf("river start: %w", err)
-	}
-
 	metrics := consumer.NewMetrics(reg)
 	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "trustdocs_trust_cache_writes_total", Help: "trust_cache items written (refusals of stale versions not counted).",
@@ -146,13 +141,23 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	reg.MustRegister(
 		telemetry.NewScrapeGauge("trustdocs_queue_messages", "SQS messages per queue and DLQ, visible or in flight, read at scrape.",
 			[]string{"queue", "state"}, 5*time.Second, log, queueDepths(clients.SQS, queueURLs)),
-		telemetry.NewScrapeGauge("trustdocs_river_jobs_failed", "River jobs discarded (out of attempts) or retryable (failing), by kind; kind=\"all\" is the total.",
-			[]string{"state", "kind"}, 5*time.Second, log, failedJobs(pool)))
+		telemetry.NewScrapeGauge("trustdocs_river_jobs_failed", "River jobs discarded (out of attempts), retryable (failing) or cancelled (given up on purpose), by kind; kind=\"all\" is the total.",
+			[]string{"state", "kind"}, 5*time.Second, log, failedJobs(pool)),
+		telemetry.NewScrapeGauge("trustdocs_packs_stuck", "Packs draft longer than STUCK_PACK_AFTER (status=draft) or issued and unsigned longer than UNSIGNED_PACK_AFTER (status=issued).",
+			[]string{"status"}, 30*time.Second, log, stuckPacks(pool, cfg.Stuck)),
+		telemetry.NewScrapeGauge("trustdocs_envelopes_stuck", "Envelopes still sent longer than ENVELOPE_EXPIRES_AFTER (past the provider's expiry), by provider.",
+			[]string{"provider"}, 30*time.Second, log, stuckEnvelopes(pool, cfg.Stuck, provider.Name())))
+	// Bind first, start work after: a worker that cannot serve its health and metrics
+	// must not take jobs it would then abandon.
 	srv := telemetry.NewServer(log, reg, checks)
 	addr, err := srv.Listen(cfg.WorkerAddr)
 	if err != nil {
-		_ = rc.StopAndCancel(context.Background())
 		return fmt.Errorf("WORKER_ADDR %s: %w", cfg.WorkerAddr, err)
+	}
+	// River gets its own context: stopping is driven below, so in-flight jobs can finish.
+	if err := rc.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = srv.Shutdown(context.Background())
+		return fmt.Errorf("river start: %w", err)
 	}
 	var wg sync.WaitGroup
 	for _, c := range consumers {
