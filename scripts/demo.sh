@@ -96,13 +96,32 @@ start() {
     psql -X -q "$DATABASE_URL" -c "select pack_id, status from doc_pack where pack_id = '$pack'" \
       -c "select e.doc_id, e.seq, e.event, e.actor_role, left(e.chain_hash, 16) as chain_hash from doc_sign_event e join doc_instance d using (doc_id) where d.pack_id = '$pack' order by e.doc_id, e.seq"
   fi
-  echo "== the other sample events (amendment, cancellation, risk, trust, a webhook)"
-  bin/pipelinectl publish "$work/booking.checkout.amended.json" "$work/booking.checkout.cancelled.json" \
-    $(ls events/examples/*.json | grep -v booking.checkout)
+  # The story, one step at a time, each waited for, so what the demo says is what
+  # happened (and checked below).
+  echo "== the amendment: the signed pack is superseded, and the amended pack is built, issued and sent"
+  bin/pipelinectl publish "$work/booking.checkout.amended.json"
+  for _ in $(seq 150); do
+    [ "$(psql -X -tAq "$DATABASE_URL" -c "select count(*) from doc_pack p join doc_instance d using (pack_id) where p.leg_id = 'leg_demo_${run}' and p.status = 'issued' and d.envelope_status = 'sent'")" -ge 2 ] 2>/dev/null && break
+    sleep 0.2
+  done
+  echo "== the cancellation: the amended pack is voided, and its envelopes with the provider"
+  bin/pipelinectl publish "$work/booking.checkout.cancelled.json"
+  for _ in $(seq 150); do
+    [ "$(psql -X -tAq "$DATABASE_URL" -c "select count(*) from doc_pack where leg_id = 'leg_demo_${run}' and status = 'voided'")" -ge 1 ] 2>/dev/null && break
+    sleep 0.2
+  done
+  story=$(psql -X -tAq "$DATABASE_URL" -c "select string_agg(status, ' ' order by created_at) from doc_pack where leg_id = 'leg_demo_${run}'")
+  if [ "$story" != "superseded voided" ]; then
+    echo "demo: the leg's packs are '$story', not 'superseded voided' as told: see the worker log $DEMO/worker.log" >&2
+    exit 1
+  fi
+  echo "the leg's packs, oldest first: $story"
+  echo "== the other sample events (risk, trust, a webhook)"
+  bin/pipelinectl publish $(ls events/examples/*.json | grep -v booking.checkout)
   sleep 4
   echo "== what the pipeline did (a second demo run finds every event already in the inbox: no-ops)"
-  psql -X -q "$DATABASE_URL" <<'SQL'
-\echo doc packs: the checkout's (signed) pack superseded by the amendment, whose pack the cancellation voided
+  psql -X -q -v ON_ERROR_STOP=1 "$DATABASE_URL" <<'SQL'
+\echo doc packs: the checkout pack, signed, then superseded by the amendment, whose pack the cancellation voided
 select pack_id, leg_id, status, source_event_id, created_at from doc_pack order by created_at desc limit 6;
 \echo evidence log (doc_sign_event)
 select doc_id, seq, event, actor_role, created_at from doc_sign_event order by created_at desc limit 12;
