@@ -7,12 +7,14 @@ export TRUSTDOCS_CACHE := $(CACHE)
 
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(CACHE)/tools/golangci-lint-$(GOLANGCI_LINT_VERSION)
+# promtool checks and unit-tests deploy/prometheus/ (make rules); internal/monitoring finds it here.
+PROMTOOL := $(CACHE)/tools/promtool
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 # Start (or reuse) the stack and load its variables into the recipe's shell.
 WITH_STACK = eval "$$(scripts/devstack.sh up)" &&
 
 .DEFAULT_GOAL := help
-.PHONY: help build up down status migrate bootstrap demo demo-stop test fuzz unit vet lint fmt-check clean
+.PHONY: help build up down status migrate bootstrap demo demo-stop test rules fuzz unit vet lint fmt-check clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,7 +43,7 @@ demo: build ## start the stack, migrate, bootstrap and run worker + receiver
 demo-stop: ## stop the demo's worker and receiver
 	@scripts/demo.sh stop
 
-test: build fmt-check vet lint ## vet, lint, a short fuzz of each parser, then every test against the local stack
+test: build fmt-check vet lint rules ## vet, lint, the alerting rules, a short fuzz of each parser, then every test against the local stack
 	@$(MAKE) -s fuzz FUZZTIME=$(FUZZTIME)
 	@$(WITH_STACK) go test $(GO_TEST_FLAGS) ./...
 
@@ -72,6 +74,24 @@ $(GOLANGCI_LINT):
 	@echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(CACHE)/tools" >&2
 	@mkdir -p $(CACHE)/tools
 	@GOBIN=$$(mktemp -d) && GOBIN=$$GOBIN go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) && mv $$GOBIN/golangci-lint $@
+
+rules: $(PROMTOOL) ## check the Prometheus alerting rules and run their unit tests (promtool)
+	@$(PROMTOOL) check rules deploy/prometheus/alerts.yml
+	@$(PROMTOOL) check config deploy/prometheus/prometheus.yml
+	@$(PROMTOOL) test rules deploy/prometheus/alerts_test.yml deploy/prometheus/alerts_week_test.yml
+
+# promtool from Debian's prometheus package, extracted from the .deb (apt-get install would
+# also set up the Prometheus server as a service and pull in its web UI); a promtool already
+# on PATH is used as is.
+$(PROMTOOL):
+	@mkdir -p $(CACHE)/tools
+	@if command -v promtool >/dev/null; then ln -sf "$$(command -v promtool)" $@; exit 0; fi; \
+	  echo "installing promtool (Debian package prometheus) into $(CACHE)/tools" >&2; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  tmp=$$(mktemp -d) && cd $$tmp && \
+	  { apt-get download -q=2 -o APT::Sandbox::User="$$(id -un)" prometheus || \
+	    { $$sudo apt-get update -qq >&2 && apt-get download -q=2 -o APT::Sandbox::User="$$(id -un)" prometheus; }; } && \
+	  dpkg-deb -x prometheus_*.deb x && mv x/usr/bin/promtool $@ && cd / && rm -rf $$tmp && $@ --version | head -1 >&2
 
 fmt-check: ## fail if gofmt would change a file
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,7 +67,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		provider = "unknown" // bounded label set
 	}
 	code, msg := h.handle(r, provider, verify, known)
-	h.requests.WithLabelValues(provider, http.StatusText(code)).Inc()
+	h.requests.WithLabelValues(provider, strconv.Itoa(code)).Inc() // the numeric code, as alerts match it (code=~"5..")
 	h.latency.WithLabelValues(provider).Observe(time.Since(start).Seconds())
 	if code == http.StatusOK && provider == "dropboxsign" {
 		msg = "Hello API Event Received" // Dropbox Sign requires this exact body
