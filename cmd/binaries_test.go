@@ -196,7 +196,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{"pipelinectl", "sandbox", "sign", "--help"}, {"pipelinectl", "cache", "reconcile", "--help"}, {"pipelinectl", "cache", "show", "--help"}, {"pipelinectl", "sandbox", "verify", "--help"},
 		{"pipelinectl", "dlq", "--help"}, {"pipelinectl", "dlq", "list", "--help"}, {"pipelinectl", "dlq", "show", "--help"},
 		{"pipelinectl", "dlq", "replay", "--help"}, {"pipelinectl", "dlq", "purge", "--help"},
-		{"pipelinectl", "jobs", "list", "--help"}, {"pipelinectl", "jobs", "retry", "--help"}, {"pipelinectl", "trace", "--help"}, {"pipelinectl", "packs", "stuck", "--help"},
+		{"pipelinectl", "jobs", "list", "--help"}, {"pipelinectl", "jobs", "retry", "--help"}, {"pipelinectl", "trace", "--help"}, {"pipelinectl", "packs", "stuck", "--help"}, {"pipelinectl", "prune", "--help"},
 	} {
 		r := runBin(t, os.Environ(), c[0], c[1:]...)
 		require.Equal(t, 0, r.code, "%v", c)

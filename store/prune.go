@@ -27,42 +27,45 @@ var PruneTables = []string{PruneInbox, PruneFailures, PruneWebhookEvents, PruneO
 type pruneStatement struct{ delete, count string }
 
 // Each delete is one short statement: it picks at most $2 of the oldest rows through the
-// index on the table's timestamp (migration 00013), locks them and deletes them by key.
+// index on the table's timestamp (migration 00013), locks them and deletes them by their
+// physical address (ctid: a TID scan, no second walk of the primary key for each row).
+// A row's ctid stays put while the statement holds its lock, and a row another
+// transaction updated meanwhile is locked in its newest version, which this statement's
+// snapshot cannot see: it is left for the next batch, never the wrong row deleted.
 // SKIP LOCKED passes over rows another transaction holds (a consumer inserting, an
 // operator replaying, a second pruner), so a batch never waits behind anyone and nobody
 // waits behind it longer than one batch. array(...) makes the pick an InitPlan run once,
-// so the delete is an index scan on the key whatever the planner thinks of the pick.
+// so the delete is a TID scan whatever the planner thinks of the pick.
 var pruneStatements = map[string]pruneStatement{
 	PruneInbox: {
-		delete: `delete from inbox where event_id = any (array(
-			select event_id from inbox where received_at < $1 order by received_at limit $2 for update skip locked))`,
+		delete: `delete from inbox where ctid = any (array(
+			select ctid from inbox where received_at < $1 order by received_at limit $2 for update skip locked))`,
 		count: `select count(*) from inbox where received_at < $1`,
 	},
 	PruneFailures: {
-		delete: `delete from message_failure where message_id = any (array(
-			select message_id from message_failure where last_failed_at < $1 order by last_failed_at limit $2
+		delete: `delete from message_failure where ctid = any (array(
+			select ctid from message_failure where last_failed_at < $1 order by last_failed_at limit $2
 			for update skip locked))`,
 		count: `select count(*) from message_failure where last_failed_at < $1`,
 	},
 	PruneWebhookEvents: {
-		delete: `delete from webhook_event where dedupe_key = any (array(
-			select dedupe_key from webhook_event where recorded_at < $1 order by recorded_at limit $2
+		delete: `delete from webhook_event where ctid = any (array(
+			select ctid from webhook_event where recorded_at < $1 order by recorded_at limit $2
 			for update skip locked))`,
 		count: `select count(*) from webhook_event where recorded_at < $1`,
 	},
 	// Items go by their action's start, so an action and its items share one horizon.
 	PruneOpsActionItems: {
-		delete: `delete from ops_action_item i using (
-			select it.action_id, it.item_id from ops_action_item it join ops_action a using (action_id)
-			where a.started_at < $1 order by a.started_at limit $2 for update of it skip locked) old
-			where i.action_id = old.action_id and i.item_id = old.item_id`,
+		delete: `delete from ops_action_item where ctid = any (array(
+			select i.ctid from ops_action_item i join ops_action a using (action_id)
+			where a.started_at < $1 order by a.started_at limit $2 for update of i skip locked))`,
 		count: `select count(*) from ops_action_item i join ops_action a using (action_id) where a.started_at < $1`,
 	},
 	// An action goes once its items have (pruned just before it, same horizon): its
 	// foreign key would refuse it otherwise, and its audit is never left half deleted.
 	PruneOpsActions: {
-		delete: `delete from ops_action where action_id = any (array(
-			select action_id from ops_action a where started_at < $1
+		delete: `delete from ops_action where ctid = any (array(
+			select ctid from ops_action a where started_at < $1
 			  and not exists (select 1 from ops_action_item i where i.action_id = a.action_id)
 			order by started_at limit $2 for update skip locked))`,
 		count: `select count(*) from ops_action where started_at < $1`,

@@ -42,6 +42,7 @@ var concernSamples = []river.JobArgs{
 	ApplySocialCheckArgs{EventID: "evt_soc_1", Check: events.SocialCheck{UserID: "usr_1", Platform: "instagram"}},
 	RecomputeRiskArgs{UserID: "usr_1", Start: "2026-09-01", End: "2026-10-01"},
 	RollRiskWindowsArgs{},
+	PruneOperationalTablesArgs{},
 	RefreshTrustCacheArgs{UserID: "usr_1", At: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 	StoreExecutedCopyArgs{DocID: "doc_1"},
 	VerifyAgeArgs{EventID: "whk_4", UserID: "usr_1", Provider: "stripe_identity", ProviderRef: "vs_1", At: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},

@@ -40,7 +40,7 @@ With none set it talks to the local stack started by ` + "`make up`" + `.`,
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(migrateCmd(), bootstrapCmd(), checkCmd(), publishCmd(), contentCmd(), docCmd(), sandboxCmd(),
-		cacheCmd(), dlqCmd(), jobsCmd(), traceCmd())
+		cacheCmd(), dlqCmd(), jobsCmd(), traceCmd(), pruneCmd())
 	root.AddCommand(packsCmd())
 	return root
 }

@@ -100,6 +100,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		RiskWindowDays: cfg.RiskWindowDays,
 	}
 	rcfg := workers.RiverConfig(deps, cfg.RiverWorkerConcurrent)
+	// The operational tables are pruned hourly to their RETAIN_* horizons.
+	workers.RegisterPrune(rcfg.Workers, deps, cfg.Keep)
+	rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, workers.PrunePeriodicJob())
 	rcfg.Logger = telemetry.Slog(log)
 	// A job whose worker process died stays "running"; River's rescuer retries it after
 	// this long (its default, an hour, is too long for this pipeline).
