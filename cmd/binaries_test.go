@@ -316,3 +316,17 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// A worker whose WORKER_ADDR is taken stops before it works anything: it binds its
+// address (and passes its checks) before it starts River and its consumers.
+func TestWorkerBindsBeforeItWorks(t *testing.T) {
+	t.Parallel()
+	st := provision(t, nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	r := runBin(t, testkit.Env(st.cfg, "WORKER_ADDR="+ln.Addr().String()), "worker")
+	requireOneLineError(t, r, "WORKER_ADDR "+ln.Addr().String(), "address already in use")
+	require.Equal(t, 0, st.count(t, `select count(*) from river_job where attempted_at is not null`),
+		"no job was started (the periodic jobs run at start, so a River started first would have)")
+}
