@@ -11,14 +11,9 @@ import (
 	"trustdocs/events"
 )
 
-// contractsDir is a copy of the booking and trust systems' example files (the contract,
-// ../shared/contracts when the repo was written), kept in the repo so a clone stands
-// alone; sharedContracts is the original, checked against the copy when it is beside
-// the clone.
-const (
-	contractsDir    = "testdata/contracts"
-	sharedContracts = "../../shared/contracts"
-)
+// contractsDir is the booking and trust systems' example files: the contract, kept in
+// the repo.
+const contractsDir = "testdata/contracts"
 
 func TestContractFilesValidateUnchanged(t *testing.T) {
 	t.Parallel()
@@ -38,22 +33,6 @@ func TestContractFilesValidateUnchanged(t *testing.T) {
 		if typ != events.WebhookReceived {
 			require.True(t, seen[typ], "contract example for %s", typ)
 		}
-	}
-}
-
-// The copy is the contract: when the original is beside the clone (the workspace, CI),
-// every original file is in the copy, byte for byte. Without it, there is nothing to
-// compare and the copy stands alone.
-func TestContractCopyMatchesTheOriginalWhenPresent(t *testing.T) {
-	t.Parallel()
-	originals, err := filepath.Glob(filepath.Join(sharedContracts, "*.json"))
-	require.NoError(t, err)
-	for _, f := range originals {
-		want, err := os.ReadFile(f)
-		require.NoError(t, err)
-		got, err := os.ReadFile(filepath.Join(contractsDir, filepath.Base(f)))
-		require.NoError(t, err, "%s is missing from %s", filepath.Base(f), contractsDir)
-		require.Equal(t, string(want), string(got), "%s differs from the original", filepath.Base(f))
 	}
 }
 

@@ -5,8 +5,7 @@ package events
 import "strings"
 
 // Type names are part of the contract with the booking and trust systems
-// (events/testdata/contracts, a copy of ../shared/contracts): string literals, never
-// derived from Go names.
+// (events/testdata/contracts): string literals, never derived from Go names.
 const (
 	CheckoutCompleted = "booking.checkout.completed"
 	CheckoutAmended   = "booking.checkout.amended"
@@ -55,7 +54,7 @@ const (
 	WebhookQueue
 )
 
-// DestinationOf routes a type the way the booking system does (../shared/contracts).
+// DestinationOf routes a type the way the booking system does (events/testdata/contracts).
 func DestinationOf(t string) Destination {
 	switch {
 	case t == WebhookReceived:

@@ -2,7 +2,7 @@
 // binaries and applied by `pipelinectl migrate` through goose. River's own tables are
 // migrated by River's migrator in the same command (store.Migrate).
 //
-// The seed tables (../shared/seeds) are written exactly as the blueprint gives them;
+// The seed tables (docs/seeds) are written exactly as the blueprint gives them;
 // every extension is a separate statement with a comment saying why it exists.
 package migrations
 

@@ -15,7 +15,7 @@ import (
 	"trustdocs/testkit"
 )
 
-// seedColumns is the seeds' data model (../shared/seeds), column by column:
+// seedColumns is the seeds' data model (docs/seeds), column by column:
 // "name type [notnull] [default=expr]". Types are PostgreSQL's udt names.
 var seedColumns = map[string][]string{
 	"doc_clause": {

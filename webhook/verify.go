@@ -1,6 +1,6 @@
 // Package webhook verifies provider webhooks on their raw bytes, before anything is
 // parsed or stored: DocuSign Connect, Dropbox Sign, Persona, Stripe and Checkr, each by
-// its own scheme (../shared/reference/providers.md). Several secrets may be configured
+// its own scheme (docs/reference/providers.md). Several secrets may be configured
 // per provider so they can be rotated; comparisons are constant-time.
 package webhook
 

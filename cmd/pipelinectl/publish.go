@@ -30,7 +30,7 @@ type's JSON Schema first and refused if invalid.
 
 --queue sends straight to a queue instead (bypassing SNS); with --no-validate the file is
 sent as it is, which is how a drill injects a poison message.`,
-		Example: `  pipelinectl publish ../shared/contracts/booking.checkout.completed.json
+		Example: `  pipelinectl publish events/testdata/contracts/booking.checkout.completed.json
   pipelinectl publish events/examples/*.json
   pipelinectl publish --queue checkout --no-validate poison.json`,
 		Args: cobra.MinimumNArgs(1),
