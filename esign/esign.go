@@ -10,9 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"strconv"
-	"time"
 
 	"trustdocs/apierror"
 	"trustdocs/docpack"
@@ -97,9 +95,6 @@ func IsPermanent(err error) bool {
 	return apierror.IsPermanent(err) || errors.Is(err, ErrInvalidEnvelope)
 }
 
-// RetryAfter reads a Retry-After header (seconds or an HTTP date); 0 when absent.
-func RetryAfter(h http.Header, now time.Time) time.Duration { return apierror.RetryAfter(h, now) }
-
 // Sandbox is a provider that needs no account: envelope ids derive from the document,
 // so a retried send gets the same envelope.
 type Sandbox struct{}
@@ -122,6 +117,14 @@ func (Sandbox) Send(_ context.Context, e Envelope) (Sent, error) {
 }
 
 func (Sandbox) Void(context.Context, string, string) error { return nil }
+
+// KeepsExecutedCopy reports whether an envelope of provider has an executed copy to keep
+// before its pack is signed: every real provider's; not the sandbox's, nor an envelope
+// recorded without a provider (sent by the sandbox before providers were recorded).
+// store.SignIfCompletedTx applies the same rule in SQL.
+func KeepsExecutedCopy(provider string) bool {
+	return provider != "" && provider != Sandbox{}.Name()
+}
 
 // Executed: the sandbox keeps no documents; its envelopes have no executed copy.
 func (Sandbox) Executed(context.Context, string) (Executed, error) { return Executed{}, nil }

@@ -85,11 +85,15 @@ func (*Hook) InsertBegin(_ context.Context, p *rivertype.JobInsertParams) error 
 		}
 		return nil
 	}
+	if len(p.Metadata) == 0 || string(p.Metadata) == "{}" {
+		// The common case (every insert but a test's or a plugin's): nothing to merge,
+		// so no decode and re-encode on the consumer's insert path.
+		p.Metadata = []byte(m.JSON())
+		return nil
+	}
 	merged := map[string]json.RawMessage{}
-	if len(p.Metadata) > 0 {
-		if err := json.Unmarshal(p.Metadata, &merged); err != nil {
-			return fmt.Errorf("insert %s: metadata: %w", p.Kind, err)
-		}
+	if err := json.Unmarshal(p.Metadata, &merged); err != nil {
+		return fmt.Errorf("insert %s: metadata: %w", p.Kind, err)
 	}
 	var own map[string]json.RawMessage
 	_ = json.Unmarshal([]byte(m.JSON()), &own)

@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"trustdocs/esign"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
@@ -66,7 +67,7 @@ func stuckReason(ctx context.Context, src Sources, p store.StuckPack) (string, e
 			waiting["to be sent"]++
 		case d.EnvelopeStatus == "sent":
 			waiting["for its signers"]++
-		case d.EnvelopeStatus == "completed" && d.SignedSHA256 == nil && d.EnvelopeProvider != "" && d.EnvelopeProvider != "sandbox":
+		case d.EnvelopeStatus == "completed" && d.SignedSHA256 == nil && esign.KeepsExecutedCopy(d.EnvelopeProvider):
 			waiting["for its executed copy"]++
 		}
 	}

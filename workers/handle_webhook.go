@@ -6,6 +6,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"trustdocs/esign"
 	"trustdocs/events"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
@@ -110,7 +111,7 @@ func (w *HandleWebhookWorker) apply(ctx context.Context, tx store.Tx, u webhook.
 	if u.Status != "completed" {
 		return "applied", nil
 	}
-	if hasExecutedCopy(doc.EnvelopeProvider) {
+	if esign.KeepsExecutedCopy(doc.EnvelopeProvider) {
 		// The pack is signed once the executed copy is stored (StoreExecutedCopyWorker).
 		_, err := river.ClientFromContext[store.Tx](ctx).InsertTx(ctx, tx, StoreExecutedCopyArgs{DocID: doc.DocID}, nil)
 		return "applied", err

@@ -104,12 +104,6 @@ func (d *Deps) esignFor(provider string) (esign.Provider, error) {
 		provider, d.ESign.Name(), provider)
 }
 
-// hasExecutedCopy reports whether a provider returns an executed copy to keep (the
-// sandbox keeps no documents).
-func hasExecutedCopy(provider string) bool {
-	return provider != "" && provider != esign.Sandbox{}.Name()
-}
-
 func (d *Deps) ageUnverified(provider, reason string) {
 	if d.AgeUnverified != nil {
 		d.AgeUnverified(provider, reason)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"trustdocs/apierror"
 	"trustdocs/esign"
 )
 
@@ -90,7 +91,7 @@ func (c *Client) retry(ctx context.Context, op string, try func() error) error {
 // retryAfter is how long DocuSign asked us to wait: Retry-After, or on a 429 without it
 // X-RateLimit-Reset (when the account's hourly quota resets, in Unix seconds).
 func retryAfter(status int, h http.Header, now time.Time) time.Duration {
-	if d := esign.RetryAfter(h, now); d > 0 {
+	if d := apierror.RetryAfter(h, now); d > 0 {
 		return d
 	}
 	if status != http.StatusTooManyRequests {

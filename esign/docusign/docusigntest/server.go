@@ -84,12 +84,6 @@ type Option func(*Server)
 // client the same one.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
-// WithTokenLifetime sets the expires_in of the tokens issued (DocuSign's: one hour).
-func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.tokenLife = d } }
-
-// WithKey makes the stand-in trust key's public half instead of a key of its own.
-func WithKey(key *rsa.PrivateKey) Option { return func(s *Server) { s.key = key } }
-
 // RecordInvalid makes requests that break the document a 400 without failing the
 // test; Rejected lists them. For tests of the validator itself.
 func RecordInvalid() Option { return func(s *Server) { s.recordInvalid = true } }

@@ -62,21 +62,11 @@ type Server struct {
 	searchDelay   int
 }
 
-// Option configures a Server.
-type Option func(*Server)
-
-// WithClock sets the clock behind created_at, signed_at and callbacks' event_time;
-// default time.Now.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
-
-// WithCallbackClient sets the HTTP client Sign posts callbacks with.
-func WithCallbackClient(c *http.Client) Option { return func(s *Server) { s.hc = c } }
-
 // New starts a stand-in that accepts apiKey (HTTP Basic, empty password) and stops it
 // when the test ends. Every request is validated against the API document; one that
 // violates it fails t (t.Errorf, with the validator's words) and is answered 400 (401
 // for credentials) in Dropbox Sign's error shape.
-func New(t testing.TB, apiKey string, opts ...Option) *Server {
+func New(t testing.TB, apiKey string) *Server {
 	t.Helper()
 	sp, err := loadSpec()
 	if err != nil {
@@ -85,9 +75,6 @@ func New(t testing.TB, apiKey string, opts ...Option) *Server {
 	s := &Server{
 		t: t, apiKey: apiKey, spec: sp, now: time.Now, hc: &http.Client{Timeout: 10 * time.Second},
 		calls: map[string]int{},
-	}
-	for _, o := range opts {
-		o(s)
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
@@ -119,17 +106,6 @@ func (s *Server) Request(id string) (Request, bool) {
 		return r.clone(), true
 	}
 	return Request{}, false
-}
-
-// Requests returns copies of every signature request, in creation order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, 0, len(s.requests))
-	for _, r := range s.requests {
-		out = append(out, r.clone())
-	}
-	return out
 }
 
 func (s *Server) find(id string) *record {

@@ -48,20 +48,11 @@ type Request struct {
 	Header http.Header
 }
 
-// Option configures a Server.
-type Option func(*Server)
-
-// WithClock sets the clock behind X-Ratelimit-Reset; default time.Now.
-func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
-
 // New starts a stand-in that accepts apiKey (HTTP Basic user name, empty password) and
 // stops it when the test ends.
-func New(t testing.TB, apiKey string, opts ...Option) *Server {
+func New(t testing.TB, apiKey string) *Server {
 	t.Helper()
 	s := &Server{t: t, apiKey: apiKey, now: time.Now, reports: map[string]map[string]any{}}
-	for _, o := range opts {
-		o(s)
-	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
 	return s
