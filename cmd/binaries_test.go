@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -299,24 +298,6 @@ func startBin(t *testing.T, env []string, name string) *syncBuffer {
 	return logs
 }
 
-// syncBuffer is a log the process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // A worker whose WORKER_ADDR is taken stops before it works anything: it binds its
 // address (and passes its checks) before it starts River and its consumers.
 func TestWorkerBindsBeforeItWorks(t *testing.T) {
@@ -330,3 +311,6 @@ func TestWorkerBindsBeforeItWorks(t *testing.T) {
 	require.Equal(t, 0, st.count(t, `select count(*) from river_job where attempted_at is not null`),
 		"no job was started (the periodic jobs run at start, so a River started first would have)")
 }
+
+// syncBuffer is testkit.SyncBuffer, by its short name in these tests.
+type syncBuffer = testkit.SyncBuffer

@@ -18,7 +18,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -658,7 +657,7 @@ func TestMonitoredMetricsAreExported(t *testing.T) {
 	workerAddr, receiverAddr := freeAddr(t), freeAddr(t)
 	env := testkit.Env(cfg, "WORKER_ADDR="+workerAddr, "RECEIVER_ADDR="+receiverAddr,
 		"ESIGN_PROVIDER=sandbox", "WEBHOOK_SECRET_DOCUSIGN=monitoring-test-"+testkit.Suffix(), "WEBHOOK_SECRET_PERSONA=")
-	logs := map[string]*syncBuffer{"worker": start(t, bin, "worker", env), "receiver": start(t, bin, "receiver", env)}
+	logs := map[string]*testkit.SyncBuffer{"worker": start(t, bin, "worker", env), "receiver": start(t, bin, "receiver", env)}
 	for name, addr := range map[string]string{"worker": workerAddr, "receiver": receiverAddr} {
 		waitFor(t, "http://"+addr+"/healthz", logs[name])
 	}
@@ -812,11 +811,11 @@ func buildBinaries(t *testing.T) string {
 }
 
 // start runs a service binary until the test ends (SIGTERM then) and returns its log.
-func start(t *testing.T, dir, name string, env []string) *syncBuffer {
+func start(t *testing.T, dir, name string, env []string) *testkit.SyncBuffer {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(dir, name))
 	cmd.Env = env
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
@@ -841,7 +840,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func waitFor(t *testing.T, url string, logs *syncBuffer) {
+func waitFor(t *testing.T, url string, logs *testkit.SyncBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -865,22 +864,4 @@ func scrape(t *testing.T, url string) string {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", url, b)
 	return string(b)
-}
-
-// syncBuffer is a log a process writes while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -6,7 +6,6 @@ package stripeidtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"trustdocs/testkit"
 )
 
 // MockVersion is the stripe-mock release the tests run: the newest the Go module proxy
@@ -130,7 +131,7 @@ func start(t testing.TB, bin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var logs syncBuffer
+	var logs testkit.SyncBuffer
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		return "", err
@@ -146,7 +147,7 @@ func start(t testing.TB, bin string) (string, error) {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
-			logs.WriteString(line + "\n")
+			_, _ = logs.Write([]byte(line + "\n"))
 			if a, ok := strings.CutPrefix(line, listenPrefix); ok {
 				select {
 				case addr <- strings.TrimSpace(a):
@@ -198,24 +199,4 @@ func answers(base string) bool {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return true
-}
-
-// syncBuffer collects stripe-mock's output for failure messages.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) WriteString(s string) { _, _ = b.Write([]byte(s)) }
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
