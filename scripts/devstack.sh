@@ -13,7 +13,8 @@
 # docker-compose.yml (postgres + LocalStack) instead, behind the same variables.
 #
 # Environment (default in brackets):
-#   TRUSTDOCS_CACHE          installs, and run/: logs, pid files, lock, MinIO's data [~/.cache/trustdocs]
+#   TRUSTDOCS_CACHE          installs, and run/: logs, pid files, lock, MinIO's data and its
+#                            KMS key (minio-kms.key, made once) [~/.cache/trustdocs]
 #   TRUSTDOCS_PG_HOST, TRUSTDOCS_PG_PORT, TRUSTDOCS_PG_USER, TRUSTDOCS_PG_DB
 #                            the PostgreSQL to use [127.0.0.1, 5432, postgres, trustdocs]
 #   TRUSTDOCS_MINIO_PORT     MinIO's S3 port; its console takes the next one [9000]
@@ -288,14 +289,44 @@ minio_install() {
     die "MinIO build failed"
 }
 
+# MinIO's KMS: a static key, "<name>:<base64 of 32 random bytes>", so the local stack
+# does server-side encryption as S3 does (SSE-S3 and SSE-KMS with key KMS_KEY_NAME,
+# which config.LocalKMSKeyID names too). It is made once and kept beside the data it
+# encrypts (losing it loses the objects), outside the clone, readable by us only. MinIO
+# reads it from the file, so the key is not in its environment.
+KMS_KEY_NAME=trustdocs-local
+KMS_KEY_FILE=$STATE/minio-kms.key
+
+minio_kms_key() {
+  [ -s "$KMS_KEY_FILE" ] && return 0
+  log "generating MinIO's KMS key ($KMS_KEY_FILE)"
+  mkdir -p "$STATE"
+  (umask 077 && printf '%s:%s' "$KMS_KEY_NAME" "$(head -c 32 /dev/urandom | base64 -w 0)" >"$KMS_KEY_FILE.new")
+  mv -f "$KMS_KEY_FILE.new" "$KMS_KEY_FILE"
+}
+
+# minio_kms_warn: a MinIO this script started before it gave MinIO a KMS key keeps
+# running without one (up reuses what answers); say how to restart it.
+minio_kms_warn() {
+  local pid
+  pid=$(owned_pid minio) || return 0
+  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q '^MINIO_KMS_SECRET_KEY_FILE=' && return 0
+  log "warning: MinIO (pid $pid) runs without its KMS key, so it refuses server-side encryption;" \
+    "restart it once: $SELF down && $SELF up"
+}
+
 minio_up() {
   local url=http://127.0.0.1:$MINIO_PORT/minio/health/live
-  running minio MinIO "$url" "$MINIO_PORT" "on 127.0.0.1:$MINIO_PORT" && return 0
+  if running minio MinIO "$url" "$MINIO_PORT" "on 127.0.0.1:$MINIO_PORT"; then
+    minio_kms_warn
+    return 0
+  fi
   minio_install
   mkdir -p "$STATE/minio-data"
+  minio_kms_key
   log "starting MinIO on 127.0.0.1:$MINIO_PORT"
   svc_cmd minio
-  MINIO_ROOT_USER=$ACCESS_KEY MINIO_ROOT_PASSWORD=$SECRET_KEY MINIO_BROWSER=off \
+  MINIO_ROOT_USER=$ACCESS_KEY MINIO_ROOT_PASSWORD=$SECRET_KEY MINIO_BROWSER=off MINIO_KMS_SECRET_KEY_FILE=$KMS_KEY_FILE \
     start_bg minio "${CMD[@]}"
   wait_started minio "$url" 60
 }
