@@ -54,13 +54,13 @@ type result struct {
 	stderr string
 }
 
-func runBin(t *testing.T, env []string, name string, args ...string) result {
+func runBin(t testing.TB, env []string, name string, args ...string) result {
 	t.Helper()
 	return runBinIn(t, env, "", name, args...)
 }
 
 // runBinIn runs a binary with stdin.
-func runBinIn(t *testing.T, env []string, stdin, name string, args ...string) result {
+func runBinIn(t testing.TB, env []string, stdin, name string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -103,7 +103,7 @@ type stack struct {
 }
 
 // provision creates the environment; adjust may change the configuration first.
-func provision(t *testing.T, adjust func(*config.Config)) *stack {
+func provision(t testing.TB, adjust func(*config.Config)) *stack {
 	t.Helper()
 	cfg := testkit.Config(t)
 	if adjust != nil {
@@ -119,7 +119,7 @@ func provision(t *testing.T, adjust func(*config.Config)) *stack {
 }
 
 // count runs a query returning one integer.
-func (s *stack) count(t *testing.T, sql string, args ...any) int {
+func (s *stack) count(t testing.TB, sql string, args ...any) int {
 	t.Helper()
 	var n int
 	require.NoError(t, s.pool.QueryRow(context.Background(), sql, args...).Scan(&n))
@@ -249,14 +249,14 @@ func TestServicesServeHealthAndStopOnSIGTERM(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().String()
 }
 
-func waitFor(t *testing.T, url string, logs *bytes.Buffer) {
+func waitFor(t testing.TB, url string, logs fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -287,7 +287,7 @@ func call(t *testing.T, url, body string) (int, string) {
 
 // startBin runs a service binary (worker, receiver) until the test ends, SIGTERM then,
 // and returns its log.
-func startBin(t *testing.T, env []string, name string) *syncBuffer {
+func startBin(t testing.TB, env []string, name string) *syncBuffer {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(binDir, name))
 	cmd.Env = env

@@ -108,7 +108,7 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 		switch {
 		case e.Kind == "inbox" && strings.Contains(e.Summary, events.CheckoutCompleted):
 			mark("checkout", i)
-		case e.Kind == "job" && e.Detail["kind"] == "render_document":
+		case e.Kind == "job" && e.Detail["kind"] == "build_doc_pack": // renders and stores a checkout's documents
 			mark("render", i)
 		case e.Kind == "s3" && strings.HasSuffix(e.Ref, "doc_"+docID+"_v1.pdf"):
 			mark("upload", i)
@@ -131,7 +131,7 @@ func TestCheckoutToSignedPackThroughTheRealBinaries(t *testing.T) {
 	}
 	r = runBin(t, env, "pipelinectl", "trace", docID)
 	require.Equal(t, 0, r.code, r.stderr)
-	for _, want := range []string{"trace of doc " + docID, "accepted from booking via " + cfg.CheckoutQueue, "render_document job", "stored s3://",
+	for _, want := range []string{"trace of doc " + docID, "accepted from booking via " + cfg.CheckoutQueue, "build_doc_pack job", "stored s3://",
 		"envelope_sent", "signed by ", "pack " + packID + " signed", "doc_pack.signed"} {
 		require.Contains(t, r.stdout, want)
 	}

@@ -196,7 +196,7 @@ func TestRiskAndIdentityReachTheTrustCacheThroughTheRealBinaries(t *testing.T) {
 		"each webhook event's trace shows its job: %v", webhookEvents)
 }
 
-func mustJSON(t *testing.T, v any) json.RawMessage {
+func mustJSON(t testing.TB, v any) json.RawMessage {
 	raw, err := json.Marshal(v)
 	require.NoError(t, err)
 	return raw

@@ -73,6 +73,8 @@ type Config struct {
 	ConsumerConcurrency   int
 	RiverWorkerConcurrent int
 	RiverJobTimeout       time.Duration
+	RiverFetchCooldown    time.Duration
+	Pprof, PprofRemote    bool
 	RiverRescueAfter      time.Duration
 	RiskWindowDays        []int // rolling risk windows, shortest first
 	ESign                 ESign
@@ -234,12 +236,15 @@ var Vars = []Var{
 	{"WORKER_ADDR", "127.0.0.1:9091", "worker health and metrics address"},
 	{"WEBHOOK_MAX_BYTES", "131072", "largest webhook body the receiver accepts (413 above); keep the base64 envelope under the SQS message limit"},
 	{"WEBHOOK_SECRET_<PROVIDER>", "", "webhook secrets per provider (DOCUSIGN, DROPBOXSIGN, PERSONA, STRIPE, CHECKR), comma-separated during rotation"},
-	{"CONSUMER_CONCURRENCY", "2", "SQS consumers per queue in the worker"},
-	{"RIVER_WORKERS", "20", "River jobs worked at once per worker process"},
+	{"CONSUMER_CONCURRENCY", "1", "SQS receive loops per queue in the worker (one keeps up with ~6,000 events/s; BENCHMARKS.md)"},
+	{"RIVER_WORKERS", "20", "River jobs worked at once per queue per worker process; the worker's PostgreSQL pool gets RIVER_WORKERS+16 connections unless DATABASE_URL sets pool_max_conns"},
+	{"RIVER_FETCH_COOLDOWN", "5ms", "least time between two fetches of a River queue (River's default, 100ms, caps a queue at RIVER_WORKERS jobs per 100 ms)"},
 	{"RIVER_JOB_TIMEOUT", "1m", "longest a River job may run before it is cancelled and retried"},
 	{"RIVER_RESCUE_AFTER", "10m", "a job still running this long (its worker died) is rescued and retried; at least RIVER_JOB_TIMEOUT"},
 	{"RISK_WINDOWS", "30,90", "rolling risk windows in days, comma-separated; rolled daily at 00:00 UTC"},
 	{"SHUTDOWN_GRACE", "30s", "how long SIGTERM waits for in-flight work"},
+	{"PPROF", "", "1: serve Go's profiler at /debug/pprof/ on WORKER_ADDR and RECEIVER_ADDR, to loopback clients only"},
+	{"PPROF_REMOTE", "", "1: with PPROF=1, also answer profiler requests from other hosts (only behind a private network)"},
 	{"ESIGN_PROVIDER", ESignSandbox, "e-signature provider the worker sends envelopes through: sandbox (built in, no account), docusign or dropboxsign"},
 	{"WEBHOOK_PUBLIC_URL", "", "the receiver's public base URL; DocuSign envelopes send their Connect events to $WEBHOOK_PUBLIC_URL/webhooks/docusign"},
 	{"DOCUSIGN_AUTH_URL", "https://account.docusign.com", "DocuSign's OAuth host (https://account-d.docusign.com for the developer sandbox)"},
@@ -316,8 +321,11 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		WorkerAddr:            get("WORKER_ADDR", "127.0.0.1:9091"),
 		LogLevel:              strings.ToLower(get("LOG_LEVEL", "info")),
 		ShutdownGrace:         durVar("SHUTDOWN_GRACE", 30*time.Second),
-		ConsumerConcurrency:   intVar("CONSUMER_CONCURRENCY", 2),
+		ConsumerConcurrency:   intVar("CONSUMER_CONCURRENCY", 1),
 		RiverWorkerConcurrent: intVar("RIVER_WORKERS", 20),
+		RiverFetchCooldown:    durVar("RIVER_FETCH_COOLDOWN", 5*time.Millisecond),
+		Pprof:                 get("PPROF", "") == "1",
+		PprofRemote:           get("PPROF_REMOTE", "") == "1",
 		RiverJobTimeout:       durVar("RIVER_JOB_TIMEOUT", time.Minute),
 		RiverRescueAfter:      durVar("RIVER_RESCUE_AFTER", 10*time.Minute),
 		WebhookSecrets:        map[string][]string{},
@@ -412,6 +420,9 @@ func (c Config) validate() error {
 	}
 	if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		errs = append(errs, errors.New("DATABASE_URL: want a postgres:// URL"))
+	}
+	if c.RiverFetchCooldown < time.Millisecond || c.RiverFetchCooldown > time.Second {
+		errs = append(errs, fmt.Errorf("RIVER_FETCH_COOLDOWN=%s: want 1ms to 1s", c.RiverFetchCooldown))
 	}
 	if c.RiverRescueAfter < c.RiverJobTimeout {
 		errs = append(errs, fmt.Errorf("RIVER_RESCUE_AFTER=%s: must be at least RIVER_JOB_TIMEOUT=%s", c.RiverRescueAfter, c.RiverJobTimeout))

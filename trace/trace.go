@@ -372,8 +372,14 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []docstore.Object)
 	if err != nil {
 		return err
 	}
+	// A checkout's documents are rendered and stored by its pack's build job (an
+	// amendment's, by a render job each).
+	built, err := tr.jobs(ctx, jobmeta.Meta{PackID: d.PackID}, workers.BuildDocPackArgs{}.Kind())
+	if err != nil {
+		return err
+	}
 	started := map[string]time.Time{} // job kind -> first attempt
-	for _, j := range jobs {
+	for _, j := range append(jobs, built...) {
 		if j.AttemptedAt != nil && (started[j.Kind].IsZero() || j.AttemptedAt.Before(started[j.Kind])) {
 			started[j.Kind] = *j.AttemptedAt
 		}
@@ -383,7 +389,11 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []docstore.Object)
 		if doc != id {
 			continue
 		}
-		st, detail, after := stageUpload, map[string]any{"bytes": o.Size}, started[workers.RenderDocumentArgs{}.Kind()]
+		renderedAt := started[workers.RenderDocumentArgs{}.Kind()]
+		if renderedAt.IsZero() {
+			renderedAt = started[workers.BuildDocPackArgs{}.Kind()]
+		}
+		st, detail, after := stageUpload, map[string]any{"bytes": o.Size}, renderedAt
 		switch kind {
 		case docstore.KindEnvelope:
 			st, after = stageEnvelope, started[workers.SendEnvelopeArgs{}.Kind()]

@@ -6,19 +6,22 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/rs/zerolog"
 
 	"trustdocs/docpack"
+	"trustdocs/docstore"
 	"trustdocs/events"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
 )
 
 // BuildDocPackArgs builds the doc pack of a completed checkout: the pack and its
-// documents in the database, and one render job per document.
+// documents in the database, their PDFs stored, the pack issued and its envelopes queued.
 type BuildDocPackArgs struct {
 	Event events.Envelope `json:"event"`
 }
@@ -40,9 +43,9 @@ func legOf(env events.Envelope) string {
 
 func (BuildDocPackArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: QueueDocs} }
 
-// BuildDocPackWorker plans the pack (docpack.Build) and records it, with the render
-// jobs, in the transaction that completes the job. Ids derive from the event id, so a
-// retry or a replay finds the pack it made and adds nothing.
+// BuildDocPackWorker plans the pack (docpack.Build), records it, stores its documents
+// and issues it, in the transaction that completes the job. Ids derive from the event
+// id, so a retry or a replay finds the pack it made and adds nothing.
 type BuildDocPackWorker struct {
 	river.WorkerDefaults[BuildDocPackArgs]
 	deps *Deps
@@ -70,15 +73,71 @@ func (w *BuildDocPackWorker) Work(ctx context.Context, job *river.Job[BuildDocPa
 		log.Warn().Str("pack_id", packID).Str("status", status).Msg("leg already has a live pack; checkout ignored")
 		return completeTx(ctx, tx, job)
 	}
-	if err := buildPackTx(ctx, tx, env, c, log); err != nil {
+	inline := func(pack store.NewPack, plan docpack.Plan) error { return w.storePackTx(ctx, tx, pack, plan, log) }
+	if err := buildPackTx(ctx, tx, env, c, log, inline); err != nil {
 		return err
 	}
 	return completeTx(ctx, tx, job)
 }
 
-// buildPackTx plans a checkout's pack and records it with its render jobs, unless the
-// pack of this event exists already or the leg was cancelled after this event happened.
-func buildPackTx(ctx context.Context, tx store.Tx, env events.Envelope, c events.Checkout, log zerolog.Logger) error {
+// storePackTx renders the new pack's documents from the plan just recorded (the inputs
+// `doc verify` reads back), stores each PDF and hash file write-once, records the hashes
+// and issues the pack, in the transaction that created it. One job and one transaction
+// per pack, where a render job per document cost a River job, three reads and a
+// transaction each (issue 15). S3 writes come before the commit: a crash between them
+// leaves objects that the retry writes again, identical, and finds (PutOnce).
+func (w *BuildDocPackWorker) storePackTx(ctx context.Context, tx store.Tx, pack store.NewPack, plan docpack.Plan, log zerolog.Logger) error {
+	type stored struct {
+		uri, sum string
+		bytes    int
+		err      error
+	}
+	out := make([]stored, len(pack.Docs))
+	var wg sync.WaitGroup
+	for i, d := range pack.Docs {
+		wg.Go(func() {
+			p := plan.Docs[i]
+			pdf, err := docpack.Render(docpack.Stored{DocID: d.DocID, TemplateName: p.TemplateName, Layout: p.Layout,
+				Clauses: p.Clauses, Variables: d.Variables, Signers: d.Signers})
+			if err != nil {
+				out[i].err = river.JobCancel(err) // the same inputs will fail the same way: on-call looks at it
+				return
+			}
+			keys := w.deps.Docs.Keys(pack.PackID, d.DocID, 1)
+			sum, err := w.deps.Docs.PutOnce(ctx, keys.PDF, "application/pdf", pdf)
+			if err == nil {
+				_, err = w.deps.Docs.PutOnce(ctx, keys.Hash, "text/plain", docstore.HashFile(sum, keys.PDF))
+			}
+			out[i] = stored{w.deps.Docs.URI(keys.PDF), sum, len(pdf), err}
+		})
+	}
+	wg.Wait()
+	docIDs := make([]string, len(pack.Docs))
+	for i, d := range pack.Docs {
+		if out[i].err != nil {
+			return out[i].err
+		}
+		if err := store.RecordRenderTx(ctx, tx, d.DocID, out[i].uri, out[i].sum); err != nil {
+			return err
+		}
+		docIDs[i] = d.DocID
+		log.Info().Str("doc_id", d.DocID).Str("pack_id", pack.PackID).Str("sha256", out[i].sum).Str("s3", out[i].uri).
+			Int("bytes", out[i].bytes).Msg("document stored")
+	}
+	if issued, err := store.IssueIfRenderedTx(ctx, tx, pack.PackID); err != nil {
+		return err
+	} else if !issued {
+		return fmt.Errorf("pack %s: not issued after storing all its documents", pack.PackID)
+	}
+	slices.Sort(docIDs)
+	return issuePackTx(ctx, tx, pack.PackID, docIDs)
+}
+
+// buildPackTx plans a checkout's pack and records it, unless the pack of this event
+// exists already or the leg was cancelled after this event happened. A new pack's
+// documents are stored by inline when given, else by one render job each.
+func buildPackTx(ctx context.Context, tx store.Tx, env events.Envelope, c events.Checkout, log zerolog.Logger,
+	inline func(store.NewPack, docpack.Plan) error) error {
 	if at, cancelled, err := store.LegCancelledAt(ctx, tx, c.LegID); err != nil {
 		return err
 	} else if cancelled && !env.OccurredAt.After(at) {
@@ -108,7 +167,11 @@ func buildPackTx(ctx context.Context, tx store.Tx, env events.Envelope, c events
 	if err != nil {
 		return err
 	}
-	if created && planErr == nil {
+	if created && planErr == nil && inline != nil {
+		if err := inline(pack, plan); err != nil {
+			return err
+		}
+	} else if created && planErr == nil {
 		var params []river.InsertManyParams
 		for _, d := range pack.Docs {
 			params = append(params, river.InsertManyParams{Args: RenderDocumentArgs{DocID: d.DocID}})

@@ -92,7 +92,7 @@ func (w *EndDocPackWorker) Work(ctx context.Context, job *river.Job[EndDocPackAr
 		}
 	}
 	if amended {
-		if err := buildPackTx(ctx, tx, env, checkout, log); err != nil {
+		if err := buildPackTx(ctx, tx, env, checkout, log, nil); err != nil {
 			return err
 		}
 	} else if err := store.CancelLegTx(ctx, tx, legID, bookingID, env.OccurredAt); err != nil {

@@ -13,7 +13,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,8 +221,10 @@ func (f *fakeSNS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sn
 // accepted (a retried job), other bytes at a written key are refused, as docstore.Store
 // does with S3's If-None-Match.
 type fakeDocs struct {
-	objects map[string][]byte
-	puts    int // objects written (not counting accepted repeats)
+	mu       sync.Mutex // a build job stores its pack's documents at once
+	objects  map[string][]byte
+	puts     int // objects written (not counting accepted repeats)
+	failPuts int // this many next puts fail, as S3 down would
 }
 
 func (d *fakeDocs) Keys(packID, docID string, version int) docstore.Keys {
@@ -230,6 +234,12 @@ func (d *fakeDocs) Keys(packID, docID string, version int) docstore.Keys {
 func (d *fakeDocs) URI(key string) string { return "s3://docs-test/" + key }
 
 func (d *fakeDocs) PutOnce(_ context.Context, key, _ string, body []byte) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.failPuts > 0 {
+		d.failPuts--
+		return "", fmt.Errorf("put %s: %w", d.URI(key), errS3Down)
+	}
 	sum := sha256.Sum256(body)
 	if old, ok := d.objects[key]; ok {
 		if !bytes.Equal(old, body) {
@@ -242,7 +252,11 @@ func (d *fakeDocs) PutOnce(_ context.Context, key, _ string, body []byte) (strin
 	return hex.EncodeToString(sum[:]), nil
 }
 
+var errS3Down = errors.New("S3 unavailable")
+
 func (d *fakeDocs) Get(_ context.Context, key string) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	b, ok := d.objects[key]
 	if !ok {
 		return nil, fmt.Errorf("get %s: %w", d.URI(key), docstore.ErrNoObject)

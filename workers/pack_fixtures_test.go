@@ -1,7 +1,10 @@
 package workers
 
 import (
+	"context"
 	"testing"
+
+	"github.com/riverqueue/river"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,10 +26,34 @@ func (b *jobTest) checkout(t *testing.T) events.Envelope {
 	})
 }
 
+// draftBuilder records a pack with one render job per document, as an amendment's
+// new pack is built (buildPackTx without inline rendering): the draft state the
+// render_document tests start from. A checkout's build job stores the documents itself.
+type draftBuilder struct {
+	river.WorkerDefaults[BuildDocPackArgs]
+	deps *Deps
+}
+
+func (w *draftBuilder) Work(ctx context.Context, job *river.Job[BuildDocPackArgs]) error {
+	c, err := events.DataAs[events.Checkout](job.Args.Event)
+	if err != nil {
+		return err
+	}
+	tx, err := w.deps.DB.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := buildPackTx(ctx, tx, job.Args.Event, c, w.deps.Log, nil); err != nil {
+		return err
+	}
+	return completeTx(ctx, tx, job)
+}
+
 // buildPack builds the draft pack of env and returns its id and documents.
 func (b *jobTest) buildPack(t *testing.T, env events.Envelope) (string, []string) {
 	t.Helper()
-	mustComplete(t, b, &BuildDocPackWorker{deps: b.deps}, BuildDocPackArgs{Event: env})
+	mustComplete(t, b, &draftBuilder{deps: b.deps}, BuildDocPackArgs{Event: env})
 	packID := PackID(env.ID)
 	docs, err := store.PackDocIDs(b.ctx, b.tx, packID)
 	require.NoError(t, err)
@@ -35,13 +62,14 @@ func (b *jobTest) buildPack(t *testing.T, env events.Envelope) (string, []string
 	return packID, docs
 }
 
-// issuePack builds env's pack and renders its documents: the pack is issued.
+// issuePack builds env's pack, its documents stored: the pack is issued.
 func (b *jobTest) issuePack(t *testing.T, env events.Envelope) (string, []string) {
 	t.Helper()
-	packID, docs := b.buildPack(t, env)
-	for _, d := range docs {
-		mustComplete(t, b, &RenderDocumentWorker{deps: b.deps}, RenderDocumentArgs{DocID: d})
-	}
+	mustComplete(t, b, &BuildDocPackWorker{deps: b.deps}, BuildDocPackArgs{Event: env})
+	packID := PackID(env.ID)
+	docs, err := store.PackDocIDs(b.ctx, b.tx, packID)
+	require.NoError(t, err)
+	require.Len(t, docs, 2)
 	b.forgetJobs(t)
 	return packID, docs
 }

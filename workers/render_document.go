@@ -25,7 +25,10 @@ func (RenderDocumentArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueDocs, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// RenderDocumentWorker renders from the stored inputs (so `doc verify` can do the same),
+// RenderDocumentWorker stores the documents of a pack built without them: an
+// amendment's new pack (built in end_doc_pack's transaction, which also voids
+// envelopes at the provider) and jobs queued before checkouts' build jobs stored their
+// documents themselves. It renders from the stored inputs (so `doc verify` can do the same),
 // writes doc_{id}_v1.pdf and hash_{id}.txt with If-None-Match (a retry writes no second
 // version), then records the hash. The job that stores a pack's last document issues
 // the pack, publishes doc_pack.issued and queues the envelopes, all in its transaction.
@@ -75,7 +78,11 @@ func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDo
 		return err
 	}
 	if issued {
-		if err := w.onIssued(ctx, tx, d.PackID); err != nil {
+		docs, err := store.PackDocIDs(ctx, tx, d.PackID)
+		if err != nil {
+			return err
+		}
+		if err := issuePackTx(ctx, tx, d.PackID, docs); err != nil {
 			return err
 		}
 	}
@@ -87,12 +94,8 @@ func (w *RenderDocumentWorker) Work(ctx context.Context, job *river.Job[RenderDo
 	return nil
 }
 
-// onIssued announces the issued pack and queues one envelope per document.
-func (w *RenderDocumentWorker) onIssued(ctx context.Context, tx store.Tx, packID string) error {
-	docs, err := store.PackDocIDs(ctx, tx, packID)
-	if err != nil {
-		return err
-	}
+// issuePackTx announces an issued pack and queues one envelope per document.
+func issuePackTx(ctx context.Context, tx store.Tx, packID string, docs []string) error {
 	if err := publishTx(ctx, tx, packID+"\x00issued", events.DocPackIssued, map[string]any{"pack_id": packID, "doc_ids": docs}); err != nil {
 		return err
 	}
@@ -100,6 +103,6 @@ func (w *RenderDocumentWorker) onIssued(ctx context.Context, tx store.Tx, packID
 	for _, id := range docs {
 		params = append(params, river.InsertManyParams{Args: SendEnvelopeArgs{DocID: id}})
 	}
-	_, err = river.ClientFromContext[store.Tx](ctx).InsertManyTx(ctx, tx, params)
+	_, err := river.ClientFromContext[store.Tx](ctx).InsertManyTx(ctx, tx, params)
 	return err
 }

@@ -36,11 +36,13 @@ refresh the trust cache, publish outbound events).
 Configured by environment variables (defaults point at the local stack, see README.md):
 DATABASE_URL, TRUSTDOCS_STACK, AWS_REGION, AWS_ENDPOINT_URL[_<SERVICE>], DOCS_BUCKET,
 DOCS_ENV, TRUST_CACHE_TABLE, CHECKOUT_QUEUE, RISK_QUEUE, WEBHOOK_QUEUE, PIPELINE_TOPIC,
-WORKER_ADDR, RIVER_WORKERS, RISK_WINDOWS, SHUTDOWN_GRACE, LOG_LEVEL; the e-sign provider:
+WORKER_ADDR, RIVER_WORKERS, RIVER_FETCH_COOLDOWN, CONSUMER_CONCURRENCY, RISK_WINDOWS,
+SHUTDOWN_GRACE, LOG_LEVEL, PPROF; the e-sign provider:
 ESIGN_PROVIDER (sandbox, docusign, dropboxsign), WEBHOOK_PUBLIC_URL, DOCUSIGN_*,
 DROPBOXSIGN_*.
 
-Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics.
+Endpoints on WORKER_ADDR: GET /healthz, GET /readyz, GET /metrics, and with PPROF=1
+GET /debug/pprof/ (loopback clients only unless PPROF_REMOTE=1).
 `
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
@@ -64,7 +66,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 
-	pool, err := infra.OpenPool(ctx, cfg)
+	// One connection per River worker of the busiest queue, and some for the consumers,
+	// River's fetches, its notifier and its leader.
+	pool, err := infra.OpenPoolSized(ctx, cfg, cfg.RiverWorkerConcurrent+16)
 	if err != nil {
 		return err
 	}
@@ -108,6 +112,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	// this long (its default, an hour, is too long for this pipeline).
 	rcfg.JobTimeout = cfg.RiverJobTimeout
 	rcfg.RescueStuckJobsAfter = cfg.RiverRescueAfter
+	// River fetches a queue at most once per cooldown, RIVER_WORKERS jobs at a time: at
+	// its default (100 ms) a backlog of documents left most workers idle (issue 15).
+	rcfg.FetchCooldown = cfg.RiverFetchCooldown
 	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
@@ -153,6 +160,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	// Bind first, start work after: a worker that cannot serve its health and metrics
 	// must not take jobs it would then abandon.
 	srv := telemetry.NewServer(log, reg, checks)
+	if cfg.Pprof {
+		srv.ServePprof(cfg.PprofRemote)
+	}
 	addr, err := srv.Listen(cfg.WorkerAddr)
 	if err != nil {
 		return fmt.Errorf("WORKER_ADDR %s: %w", cfg.WorkerAddr, err)
