@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"slices"
@@ -212,6 +213,7 @@ type Var struct {
 // Vars lists every variable Load reads, with its default.
 var Vars = []Var{
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable", "PostgreSQL connection string (pgx)"},
+	{"DATABASE_PASSWORD_FILE", "", "path of a file holding only the database password, set into DATABASE_URL (which then names the user and no password): for a password rotated apart from the URL"},
 	{"TRUSTDOCS_STACK", StackLocal, "`local`: AWS clients default to the local emulators; `aws`: the SDK's own endpoint and credential chain"},
 	{"AWS_REGION", "us-east-1", "AWS region"},
 	{"AWS_ENDPOINT_URL", "", "one endpoint for every AWS service (LocalStack); the SDK's per-service AWS_ENDPOINT_URL_SQS, _SNS, _S3, _DYNAMODB win over it"},
@@ -247,7 +249,7 @@ var Vars = []Var{
 	{"DOCUSIGN_USER_ID", "", "the DocuSign user the app acts as (consent granted)"},
 	{"DOCUSIGN_PRIVATE_KEY_FILE", "", "path of the app's RSA private key (PEM)"},
 	{"DOCUSIGN_ACCOUNT_ID", "", "the DocuSign account envelopes are sent from"},
-	{"DROPBOXSIGN_API_KEY", "", "Dropbox Sign API key (also the key its callbacks are signed with: WEBHOOK_SECRET_DROPBOXSIGN defaults to it); also as DROPBOXSIGN_API_KEY_FILE"},
+	{"DROPBOXSIGN_API_KEY", "", "Dropbox Sign API key (also the key its callbacks are signed with: WEBHOOK_SECRET_DROPBOXSIGN defaults to it)"},
 	{"DROPBOXSIGN_API_URL", "https://api.hellosign.com/v3", "Dropbox Sign API base URL"},
 	{"DROPBOXSIGN_TEST_MODE", "false", "send Dropbox Sign requests in test mode (not legally binding, free)"},
 	{"STUCK_PACK_AFTER", "15m", "a pack still draft this long is stuck (gauge, alert, pipelinectl packs stuck)"},
@@ -257,14 +259,21 @@ var Vars = []Var{
 	{"RETAIN_FAILURES", "30d", "message_failure rows older than this are pruned (a dead letter's explanation outlives the DLQ's 14 days)"},
 	{"RETAIN_WEBHOOK_EVENTS", "90d", "webhook_event rows older than this are pruned (providers retry for days; the record serves traces)"},
 	{"RETAIN_OPS_ACTIONS", "400d", "ops_action and its items older than this are pruned (an audit kept over a year)"},
-	{"PERSONA_API_KEY", "", "Persona API key (read inquiries), to verify the age of a passed inquiry whose webhook has no date of birth; also as _FILE"},
+	{"PERSONA_API_KEY", "", "Persona API key (read inquiries), to verify the age of a passed inquiry whose webhook has no date of birth"},
 	{"PERSONA_API_URL", "https://withpersona.com", "Persona API base URL"},
-	{"STRIPE_API_KEY", "", "Stripe restricted key with Identity read, to retrieve verified sessions' date of birth (events never carry it); also as _FILE"},
+	{"STRIPE_API_KEY", "", "Stripe restricted key with Identity read, to retrieve verified sessions' date of birth (events never carry it)"},
 	{"STRIPE_API_URL", "https://api.stripe.com", "Stripe API base URL"},
-	{"CHECKR_API_KEY", "", "Checkr API key, to read a completed report's result when its webhook lacks it; also as _FILE"},
+	{"CHECKR_API_KEY", "", "Checkr API key, to read a completed report's result when its webhook lacks it"},
 	{"CHECKR_API_URL", "https://api.checkr.com", "Checkr API base URL"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
+
+// SecretVars are the variables that hold credentials. Each is also read from a file,
+// NAME_FILE (a path, as secrets are mounted), once at start; the README states the rule
+// once, above its table, and a test keeps that list equal to this one. Nothing else in
+// Vars is a credential: AWS credentials come from the SDK's own chain, which has its own
+// files (shared credentials, web identity token).
+var SecretVars = []string{"DATABASE_URL", "WEBHOOK_SECRET_<PROVIDER>", "DROPBOXSIGN_API_KEY", "PERSONA_API_KEY", "STRIPE_API_KEY", "CHECKR_API_KEY"}
 
 // Load reads the environment, applies defaults and validates the result.
 func Load() (Config, error) { return LoadFrom(os.Getenv) }
@@ -296,7 +305,6 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		DatabaseURL:           get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable"),
 		Stack:                 get("TRUSTDOCS_STACK", StackLocal),
 		Region:                get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
 		DocsBucket:            get("DOCS_BUCKET", "docs"),
@@ -352,6 +360,10 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.ESign.DropboxSignAPIKey, err = secret(getenv, "DROPBOXSIGN_API_KEY"); err != nil {
 		errs = append(errs, err)
+	}
+	if c.DatabaseURL, err = databaseURL(getenv); err != nil {
+		errs = append(errs, err)
+		c.DatabaseURL = "postgres://" // reported above, not again by validate
 	}
 	c.Stuck = Stuck{
 		DraftPackAfter:    durVar("STUCK_PACK_AFTER", 15*time.Minute),
@@ -461,8 +473,8 @@ func FormatDuration(d time.Duration) string {
 	return d.String()
 }
 
-// secret reads a secret from NAME, or from the file NAME_FILE names (trailing newline
-// dropped); setting both is an error.
+// secret reads a secret from NAME, or from the file NAME_FILE names (surrounding
+// whitespace dropped); setting both is an error.
 func secret(getenv func(string) string, name string) (string, error) {
 	v, file := strings.TrimSpace(getenv(name)), strings.TrimSpace(getenv(name+"_FILE"))
 	switch {
@@ -471,11 +483,61 @@ func secret(getenv func(string) string, name string) (string, error) {
 	case v != "":
 		return "", fmt.Errorf("%s and %s_FILE are both set: set one", name, name)
 	}
-	b, err := os.ReadFile(file)
+	return secretFile(name+"_FILE", file)
+}
+
+// secretFile reads a mounted secret. Its errors name the variable and the path, never
+// the content; an empty file is refused, since pointing at a file means there is a value
+// (a secret mounted before it was written would otherwise start a service without it).
+func secretFile(variable, path string) (string, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("%s_FILE: %w", name, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once, below
+		}
+		return "", fmt.Errorf("%s=%s: cannot read it: %w", variable, path, err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s=%s: the file is empty", variable, path)
+	}
+	return v, nil
+}
+
+// databaseURL is DATABASE_URL (or DATABASE_URL_FILE) with the password of
+// DATABASE_PASSWORD_FILE set into it. Both ways exist because secrets come in both
+// shapes: a whole connection string kept as one secret, or a password rotated on its own
+// (a managed database's rotated secret, mounted as a file) while the host, user and
+// database stay plain configuration. Errors never quote the URL: it may hold a password.
+func databaseURL(getenv func(string) string) (string, error) {
+	raw, err := secret(getenv, "DATABASE_URL")
+	if err != nil {
+		return "", err
+	}
+	if raw == "" {
+		raw = "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable"
+	}
+	file := strings.TrimSpace(getenv("DATABASE_PASSWORD_FILE"))
+	if file == "" {
+		return raw, nil
+	}
+	pw, err := secretFile("DATABASE_PASSWORD_FILE", file)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("DATABASE_PASSWORD_FILE: DATABASE_URL must be a postgres:// URL to take the password")
+	}
+	if u.User == nil || u.User.Username() == "" {
+		return "", errors.New("DATABASE_PASSWORD_FILE: DATABASE_URL names no user to set the password for")
+	}
+	if _, has := u.User.Password(); has {
+		return "", errors.New("DATABASE_PASSWORD_FILE: DATABASE_URL already has a password: set it in one place")
+	}
+	u.User = url.UserPassword(u.User.Username(), pw)
+	return u.String(), nil
 }
 
 // ParseWindows reads window lengths in days ("30,90"), returned shortest first without
