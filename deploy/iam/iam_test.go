@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"go/types"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -315,7 +314,7 @@ func TestREADMEShowsEachPolicyFile(t *testing.T) {
 	}
 	for _, e := range entries {
 		_, raw := readPolicy(t, e.file)
-		re := regexp.MustCompile("(?s)<!-- " + regexp.QuoteMeta(filepath.ToSlash(filepath.Join("deploy/iam", e.file))) + " -->\n```json\n(.*?)```")
+		re := regexp.MustCompile("(?s)<!-- " + regexp.QuoteMeta("deploy/iam/"+e.file) + " -->\n```json\n(.*?)```")
 		m := re.FindSubmatch(readme)
 		if m == nil {
 			t.Errorf("README lacks `<!-- deploy/iam/%s -->` followed by a ```json block", e.file)
