@@ -36,6 +36,10 @@ const (
 	// (MinIO's root user); they open nothing outside this machine.
 	LocalAccessKey = "trustdocs"
 	LocalSecretKey = "trustdocs-local"
+	// LocalKMSKeyID is the name of the key the local stack's MinIO encrypts with
+	// (devstack.sh gives it MINIO_KMS_SECRET_KEY_FILE): the DOCS_KMS_KEY_ID that makes the
+	// local bucket use SSE-KMS.
+	LocalKMSKeyID = "trustdocs-local"
 )
 
 // Providers whose webhooks the receiver accepts, in the spelling of the URL path.
@@ -52,6 +56,12 @@ type Config struct {
 	DocsEnv       string
 	RetentionMode string // COMPLIANCE or GOVERNANCE
 	Retention     Retention
+	// DocsKMSKeyID is the KMS key of the documents' server-side encryption (SSE-KMS);
+	// "" means SSE-S3 (AES256, keys managed by S3).
+	DocsKMSKeyID string
+	// QueueKMSKeyID is the KMS key of the queues' server-side encryption; "" means
+	// SSE-SQS (SqsManagedSseEnabled, keys managed by SQS).
+	QueueKMSKeyID string
 
 	TrustCacheTable string
 
@@ -221,6 +231,8 @@ var Vars = []Var{
 	{"DOCS_ENV", "prod", "key prefix inside the bucket: {DOCS_ENV}/packs/{pack_id}/"},
 	{"DOCS_RETENTION_MODE", "COMPLIANCE", "Object Lock default retention mode set by bootstrap (COMPLIANCE or GOVERNANCE)"},
 	{"DOCS_RETENTION", "7y", "Object Lock default retention set by bootstrap, in years (7y) or days (1d)"},
+	{"DOCS_KMS_KEY_ID", "", "KMS key (id, ARN or alias) of the docs bucket's server-side encryption: its default encryption (set by bootstrap) and every put names it (SSE-KMS); empty: SSE-S3 (AES256)"},
+	{"QUEUE_KMS_KEY_ID", "", "KMS key of the queues' server-side encryption (set by bootstrap); empty: SQS-managed keys (SqsManagedSseEnabled)"},
 	{"TRUST_CACHE_TABLE", "trust_cache", "DynamoDB table of the trust cache"},
 	{"CHECKOUT_QUEUE", "checkout", "SQS queue of checkout events"},
 	{"RISK_QUEUE", "risk-windows", "SQS queue of risk, trust and leg-completed events"},
@@ -310,6 +322,8 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		DocsBucket:            get("DOCS_BUCKET", "docs"),
 		DocsEnv:               get("DOCS_ENV", "prod"),
 		RetentionMode:         strings.ToUpper(get("DOCS_RETENTION_MODE", "COMPLIANCE")),
+		DocsKMSKeyID:          get("DOCS_KMS_KEY_ID", ""),
+		QueueKMSKeyID:         get("QUEUE_KMS_KEY_ID", ""),
 		TrustCacheTable:       get("TRUST_CACHE_TABLE", "trust_cache"),
 		CheckoutQueue:         get("CHECKOUT_QUEUE", "checkout"),
 		RiskQueue:             get("RISK_QUEUE", "risk-windows"),
