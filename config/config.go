@@ -80,6 +80,7 @@ type Config struct {
 	LogLevel              string
 	WebhookSecrets        map[string][]string
 	WebhookMaxBytes       int
+	Receiver              Receiver
 	ShutdownGrace         time.Duration
 	ConsumerConcurrency   int
 	RiverWorkerConcurrent int
@@ -120,6 +121,16 @@ type Stuck struct {
 	DraftPackAfter    time.Duration // STUCK_PACK_AFTER: a pack still draft (not rendered)
 	UnsignedPackAfter time.Duration // UNSIGNED_PACK_AFTER: a pack issued and not signed
 	EnvelopeAfter     time.Duration // ENVELOPE_EXPIRES_AFTER: an envelope still sent (the provider's expiry)
+}
+
+// Receiver bounds what slow or abusive clients can hold of the receiver (README
+// "Configuration" gives the reasoning for each default).
+type Receiver struct {
+	ReadTimeout   time.Duration // RECEIVER_READ_TIMEOUT: headers and body
+	WriteTimeout  time.Duration // RECEIVER_WRITE_TIMEOUT: end of headers to end of answer
+	IdleTimeout   time.Duration // RECEIVER_IDLE_TIMEOUT: keep-alive between requests
+	MaxInflight   int           // RECEIVER_MAX_INFLIGHT_PER_PROVIDER: verified, waiting for SQS
+	MaxUnverified int           // RECEIVER_MAX_UNVERIFIED_PER_PROVIDER: reading or verifying
 }
 
 // Keep is how long the operational tables keep their rows before the prune job deletes
@@ -247,6 +258,11 @@ var Vars = []Var{
 	{"RECEIVER_ADDR", "127.0.0.1:8080", "receiver listen address"},
 	{"WORKER_ADDR", "127.0.0.1:9091", "worker health and metrics address"},
 	{"WEBHOOK_MAX_BYTES", "131072", "largest webhook body the receiver accepts (413 above); keep the base64 envelope under the SQS message limit"},
+	{"RECEIVER_READ_TIMEOUT", "10s", "longest the receiver waits for a request's headers and body (408, connection closed, above)"},
+	{"RECEIVER_WRITE_TIMEOUT", "20s", "longest from a request's headers to the end of its answer; more than RECEIVER_READ_TIMEOUT plus the 5 s enqueue wait"},
+	{"RECEIVER_IDLE_TIMEOUT", "75s", "how long a keep-alive connection to the receiver may wait for its next request"},
+	{"RECEIVER_MAX_INFLIGHT_PER_PROVIDER", "256", "verified webhooks of one provider waiting for SQS at once; beyond, 503 with Retry-After"},
+	{"RECEIVER_MAX_UNVERIFIED_PER_PROVIDER", "512", "requests of one provider reading their body or being verified at once; beyond, 503 with Retry-After"},
 	{"WEBHOOK_SECRET_<PROVIDER>", "", "webhook secrets per provider (DOCUSIGN, DROPBOXSIGN, PERSONA, STRIPE, CHECKR), comma-separated during rotation"},
 	{"CONSUMER_CONCURRENCY", "2", "SQS consumers per queue in the worker"},
 	{"RIVER_WORKERS", "20", "River jobs worked at once per worker process"},
@@ -379,6 +395,13 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 		c.DatabaseURL = "postgres://" // reported above, not again by validate
 	}
+	c.Receiver = Receiver{
+		ReadTimeout:   durVar("RECEIVER_READ_TIMEOUT", 10*time.Second),
+		WriteTimeout:  durVar("RECEIVER_WRITE_TIMEOUT", 20*time.Second),
+		IdleTimeout:   durVar("RECEIVER_IDLE_TIMEOUT", 75*time.Second),
+		MaxInflight:   intVar("RECEIVER_MAX_INFLIGHT_PER_PROVIDER", 256),
+		MaxUnverified: intVar("RECEIVER_MAX_UNVERIFIED_PER_PROVIDER", 512),
+	}
 	c.Stuck = Stuck{
 		DraftPackAfter:    durVar("STUCK_PACK_AFTER", 15*time.Minute),
 		UnsignedPackAfter: durVar("UNSIGNED_PACK_AFTER", 14*24*time.Hour),
@@ -441,6 +464,9 @@ func (c Config) validate() error {
 	}
 	if c.RiverRescueAfter < c.RiverJobTimeout {
 		errs = append(errs, fmt.Errorf("RIVER_RESCUE_AFTER=%s: must be at least RIVER_JOB_TIMEOUT=%s", c.RiverRescueAfter, c.RiverJobTimeout))
+	}
+	if c.Receiver.WriteTimeout <= c.Receiver.ReadTimeout {
+		errs = append(errs, fmt.Errorf("RECEIVER_WRITE_TIMEOUT=%s: must exceed RECEIVER_READ_TIMEOUT=%s (the write deadline runs while the body is read)", c.Receiver.WriteTimeout, c.Receiver.ReadTimeout))
 	}
 	if c.RetentionMode != "COMPLIANCE" && c.RetentionMode != "GOVERNANCE" {
 		errs = append(errs, fmt.Errorf("DOCS_RETENTION_MODE=%q: want COMPLIANCE or GOVERNANCE", c.RetentionMode))
