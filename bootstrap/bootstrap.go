@@ -1,8 +1,11 @@
 // Package bootstrap provisions the AWS resources trustdocs runs on: SNS topics, SQS
 // queues with their dead-letter queues, filtered SNS→SQS subscriptions, the Object Lock
-// docs bucket and the trust_cache table. Every step first looks for what exists and
-// converges it to the wanted settings, so running it again changes nothing. The same
-// code provisions the local emulators, LocalStack or a real account.
+// docs bucket and the trust_cache table, and the protections of data at rest and in
+// transit on them (default encryption, public access block and a TLS-only policy on the
+// bucket, server-side encryption on the queues), each reported as applied or not
+// supported by the endpoint. Every step first looks for what exists and converges it to
+// the wanted settings, so running it again changes nothing. The same code provisions the
+// local emulators, LocalStack or a real account.
 package bootstrap
 
 import (
@@ -40,6 +43,9 @@ type Report struct {
 	QueueURLs  map[string]string
 	QueueARNs  map[string]string
 	Subscribed []string // subscription ARNs
+	// Controls are the protections of data at rest and in transit, one per resource and
+	// control, each applied or not supported by the endpoint (never silently skipped).
+	Controls []Control
 }
 
 func (r *Report) add(kind, name, action, detail string) {
@@ -75,7 +81,7 @@ func Run(ctx context.Context, cfg config.Config, clients *infra.AWS, progress fu
 	b := &runner{cfg: cfg, aws: clients, progress: progress, rep: &Report{
 		TopicARNs: map[string]string{}, QueueURLs: map[string]string{}, QueueARNs: map[string]string{},
 	}}
-	for _, step := range []func(context.Context) error{b.topics, b.queues, b.subscriptions, b.bucket, b.table} {
+	for _, step := range []func(context.Context) error{b.topics, b.queues, b.queueEncryption, b.subscriptions, b.bucket, b.bucketControls, b.table} {
 		if err := step(ctx); err != nil {
 			return b.rep, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +257,155 @@ func drain(t *testing.T, b *bundle, queue string) []string {
 			require.NoError(t, err)
 		}
 	}
+}
+
+// controls indexes a report's data-protection controls by "resource: name".
+func controls(rep *bootstrap.Report) map[string]bootstrap.Control {
+	out := map[string]bootstrap.Control{}
+	for _, c := range rep.Controls {
+		out[c.Resource+": "+c.Name] = c
+	}
+	return out
+}
+
+// The local stack, through the real SDK: MinIO (with its KMS key) encrypts by default
+// and refuses non-TLS anonymous requests by policy, but has no public access block;
+// fauxqs does not know SqsManagedSseEnabled. Each control says so, every run.
+func TestBootstrapReportsEachDataProtectionControl(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	for run, rep := range []*bootstrap.Report{b.rep, mustRun(t, b)} {
+		got := controls(rep)
+		require.Len(t, got, 2*len(b.cfg.Queues())+3, "one control per queue and DLQ, three on the bucket: %v", rep.Controls)
+		for _, q := range b.cfg.Queues() {
+			for _, name := range []string{q, b.cfg.DLQ(q)} {
+				c := got["queue "+name+": server-side encryption"]
+				require.Equal(t, bootstrap.ControlNotSupported, c.State, "run %d: %+v", run, c)
+				require.Contains(t, c.Detail, "InvalidAttributeName: Unknown attribute: SqsManagedSseEnabled", "the emulator's own words")
+			}
+		}
+		bucket := "bucket " + b.cfg.DocsBucket + ": "
+		enc := got[bucket+"default encryption"]
+		require.Equal(t, bootstrap.ControlApplied, enc.State, "run %d: %+v", run, enc)
+		require.Contains(t, enc.Detail, "SSE-S3 (AES256)")
+		pab := got[bucket+"public access block"]
+		require.Equal(t, bootstrap.ControlNotSupported, pab.State, "run %d: %+v", run, pab)
+		require.Contains(t, pab.Detail, "NotImplemented")
+		tls := got[bucket+"TLS-only policy"]
+		require.Equal(t, bootstrap.ControlApplied, tls.State, "run %d: %+v", run, tls)
+		require.Contains(t, tls.Detail, "plain http", "the report says the endpoint it was applied on is plain http")
+		if run == 1 {
+			require.Contains(t, enc.Detail, "already in place")
+			require.Contains(t, tls.Detail, "already in place", "the policy MinIO echoes back rewritten is recognised as ours")
+		}
+	}
+
+	enc, err := b.aws.S3.GetBucketEncryption(b.ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(b.cfg.DocsBucket)})
+	require.NoError(t, err)
+	require.Equal(t, s3types.ServerSideEncryptionAes256, enc.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm)
+	pol, err := b.aws.S3.GetBucketPolicy(b.ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b.cfg.DocsBucket)})
+	require.NoError(t, err)
+	require.Contains(t, aws.ToString(pol.Policy), bootstrap.TLSOnlySid)
+	require.Contains(t, aws.ToString(pol.Policy), "aws:SecureTransport")
+}
+
+func mustRun(t *testing.T, b *bundle) *bootstrap.Report {
+	t.Helper()
+	rep, err := bootstrap.Run(b.ctx, b.cfg, b.aws, nil)
+	require.NoError(t, err)
+	return rep
+}
+
+// With KMS keys configured, the bucket's default encryption is SSE-KMS with the local
+// MinIO's key, and the queues carry the KMS key (fauxqs keeps KmsMasterKeyId).
+func TestBootstrapAppliesConfiguredKMSKeys(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.cfg.DocsKMSKeyID = config.LocalKMSKeyID
+	b.cfg.QueueKMSKeyID = "alias/aws/sqs"
+	rep := mustRun(t, b)
+
+	got := controls(rep)
+	enc := got["bucket "+b.cfg.DocsBucket+": default encryption"]
+	require.Equal(t, bootstrap.ControlApplied, enc.State, "%+v", enc)
+	require.Equal(t, "SSE-KMS with key "+config.LocalKMSKeyID+", set now", enc.Detail, "changed from SSE-S3 on this run")
+	out, err := b.aws.S3.GetBucketEncryption(b.ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(b.cfg.DocsBucket)})
+	require.NoError(t, err)
+	def := out.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault
+	require.Equal(t, s3types.ServerSideEncryptionAwsKms, def.SSEAlgorithm)
+	require.Equal(t, config.LocalKMSKeyID, aws.ToString(def.KMSMasterKeyID))
+
+	for _, q := range b.cfg.Queues() {
+		for _, name := range []string{q, b.cfg.DLQ(q)} {
+			c := got["queue "+name+": server-side encryption"]
+			require.Equal(t, bootstrap.ControlApplied, c.State, "%+v", c)
+			attrs, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{
+				QueueUrl: aws.String(rep.QueueURLs[name]), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameKmsMasterKeyId},
+			})
+			require.NoError(t, err)
+			require.Equal(t, "alias/aws/sqs", attrs.Attributes["KmsMasterKeyId"], name)
+		}
+	}
+}
+
+// A KMS key the endpoint does not have is a real failure, not "not supported": the
+// bucket would otherwise go on with the old encryption while the operator asked for
+// another.
+func TestBootstrapFailsOnAnUnknownKMSKey(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.cfg.DocsKMSKeyID = "no-such-key-" + testkit.Suffix()
+	rep, err := bootstrap.Run(b.ctx, b.cfg, b.aws, nil)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "set default encryption (SSE-KMS with key "+b.cfg.DocsKMSKeyID+")")
+	require.Contains(t, err.Error(), "does not exist", "the endpoint's words")
+	for _, c := range rep.Controls {
+		require.NotEqual(t, "default encryption", c.Name, "no report of a control that failed: %+v", c)
+	}
+}
+
+// The TLS-only statement is enforced where MinIO enforces bucket policies, anonymous
+// requests: over plain http it refuses even what a public-read statement allows, and
+// our signed requests go on working. A bootstrap run puts it back beside the other
+// statements of the policy, which it keeps.
+func TestTLSOnlyPolicyRefusesAnonymousPlainHTTPAndKeepsOtherStatements(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	key := b.cfg.DocsEnv + "/packs/dpk_tls/doc_tls_v1.pdf"
+	body := "%PDF-1.4 public by mistake"
+	sum := sha256.Sum256([]byte(body))
+	_, err := b.aws.S3.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(key),
+		Body: strings.NewReader(body), ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum[:]))})
+	require.NoError(t, err, "a signed request over plain http still works under the policy")
+
+	arn := "arn:aws:s3:::" + b.cfg.DocsBucket
+	publicRead := `{"Sid":"public-read-by-mistake","Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["` + arn + `/*"]}`
+	setPolicy := func(statements ...string) {
+		_, err := b.aws.S3.PutBucketPolicy(b.ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(b.cfg.DocsBucket),
+			Policy: aws.String(`{"Version":"2012-10-17","Statement":[` + strings.Join(statements, ",") + `]}`)})
+		require.NoError(t, err)
+	}
+	anonymous := func() int {
+		url := aws.ToString(b.aws.S3.Options().BaseEndpoint) + "/" + b.cfg.DocsBucket + "/" + key
+		require.True(t, strings.HasPrefix(url, "http://"), url)
+		resp, err := http.Get(url) //nolint:gosec // the test's own loopback endpoint
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	setPolicy(publicRead) // the bootstrap statement gone, a public grant in its place
+	require.Equal(t, http.StatusOK, anonymous(), "without the TLS-only statement the grant works over plain http")
+
+	rep := mustRun(t, b)
+	require.Equal(t, bootstrap.ControlApplied, controls(rep)["bucket "+b.cfg.DocsBucket+": TLS-only policy"].State)
+	require.Equal(t, http.StatusForbidden, anonymous(), "the TLS-only statement overrides the grant for plain http")
+	pol, err := b.aws.S3.GetBucketPolicy(b.ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(b.cfg.DocsBucket)})
+	require.NoError(t, err)
+	require.Contains(t, aws.ToString(pol.Policy), "public-read-by-mistake", "the policy's other statements are kept")
+	require.Contains(t, aws.ToString(pol.Policy), bootstrap.TLSOnlySid)
+
+	_, err = b.aws.S3.HeadObject(b.ctx, &s3.HeadObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(key)})
+	require.NoError(t, err, "our signed requests are not refused")
 }

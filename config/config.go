@@ -6,6 +6,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"slices"
@@ -35,6 +36,10 @@ const (
 	// (MinIO's root user); they open nothing outside this machine.
 	LocalAccessKey = "trustdocs"
 	LocalSecretKey = "trustdocs-local"
+	// LocalKMSKeyID is the name of the key the local stack's MinIO encrypts with
+	// (devstack.sh gives it MINIO_KMS_SECRET_KEY_FILE): the DOCS_KMS_KEY_ID that makes the
+	// local bucket use SSE-KMS.
+	LocalKMSKeyID = "trustdocs-local"
 )
 
 // Providers whose webhooks the receiver accepts, in the spelling of the URL path.
@@ -51,6 +56,12 @@ type Config struct {
 	DocsEnv       string
 	RetentionMode string // COMPLIANCE or GOVERNANCE
 	Retention     Retention
+	// DocsKMSKeyID is the KMS key of the documents' server-side encryption (SSE-KMS);
+	// "" means SSE-S3 (AES256, keys managed by S3).
+	DocsKMSKeyID string
+	// QueueKMSKeyID is the KMS key of the queues' server-side encryption; "" means
+	// SSE-SQS (SqsManagedSseEnabled, keys managed by SQS).
+	QueueKMSKeyID string
 
 	TrustCacheTable string
 
@@ -69,6 +80,7 @@ type Config struct {
 	LogLevel              string
 	WebhookSecrets        map[string][]string
 	WebhookMaxBytes       int
+	Receiver              Receiver
 	ShutdownGrace         time.Duration
 	ConsumerConcurrency   int
 	RiverWorkerConcurrent int
@@ -111,6 +123,16 @@ type Stuck struct {
 	DraftPackAfter    time.Duration // STUCK_PACK_AFTER: a pack still draft (not rendered)
 	UnsignedPackAfter time.Duration // UNSIGNED_PACK_AFTER: a pack issued and not signed
 	EnvelopeAfter     time.Duration // ENVELOPE_EXPIRES_AFTER: an envelope still sent (the provider's expiry)
+}
+
+// Receiver bounds what slow or abusive clients can hold of the receiver (README
+// "Configuration" gives the reasoning for each default).
+type Receiver struct {
+	ReadTimeout   time.Duration // RECEIVER_READ_TIMEOUT: headers and body
+	WriteTimeout  time.Duration // RECEIVER_WRITE_TIMEOUT: end of headers to end of answer
+	IdleTimeout   time.Duration // RECEIVER_IDLE_TIMEOUT: keep-alive between requests
+	MaxInflight   int           // RECEIVER_MAX_INFLIGHT_PER_PROVIDER: verified, waiting for SQS
+	MaxUnverified int           // RECEIVER_MAX_UNVERIFIED_PER_PROVIDER: reading or verifying
 }
 
 // Keep is how long the operational tables keep their rows before the prune job deletes
@@ -214,6 +236,7 @@ type Var struct {
 // Vars lists every variable Load reads, with its default.
 var Vars = []Var{
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable", "PostgreSQL connection string (pgx)"},
+	{"DATABASE_PASSWORD_FILE", "", "path of a file holding only the database password, set into DATABASE_URL (which then names the user and no password): for a password rotated apart from the URL"},
 	{"TRUSTDOCS_STACK", StackLocal, "`local`: AWS clients default to the local emulators; `aws`: the SDK's own endpoint and credential chain"},
 	{"AWS_REGION", "us-east-1", "AWS region"},
 	{"AWS_ENDPOINT_URL", "", "one endpoint for every AWS service (LocalStack); the SDK's per-service AWS_ENDPOINT_URL_SQS, _SNS, _S3, _DYNAMODB win over it"},
@@ -221,6 +244,8 @@ var Vars = []Var{
 	{"DOCS_ENV", "prod", "key prefix inside the bucket: {DOCS_ENV}/packs/{pack_id}/"},
 	{"DOCS_RETENTION_MODE", "COMPLIANCE", "Object Lock default retention mode set by bootstrap (COMPLIANCE or GOVERNANCE)"},
 	{"DOCS_RETENTION", "7y", "Object Lock default retention set by bootstrap, in years (7y) or days (1d)"},
+	{"DOCS_KMS_KEY_ID", "", "KMS key (id, ARN or alias) of the docs bucket's server-side encryption: its default encryption (set by bootstrap) and every put names it (SSE-KMS); empty: SSE-S3 (AES256)"},
+	{"QUEUE_KMS_KEY_ID", "", "KMS key of the queues' server-side encryption (set by bootstrap); empty: SQS-managed keys (SqsManagedSseEnabled)"},
 	{"TRUST_CACHE_TABLE", "trust_cache", "DynamoDB table of the trust cache"},
 	{"CHECKOUT_QUEUE", "checkout", "SQS queue of checkout events"},
 	{"RISK_QUEUE", "risk-windows", "SQS queue of risk, trust and leg-completed events"},
@@ -235,6 +260,11 @@ var Vars = []Var{
 	{"RECEIVER_ADDR", "127.0.0.1:8080", "receiver listen address"},
 	{"WORKER_ADDR", "127.0.0.1:9091", "worker health and metrics address"},
 	{"WEBHOOK_MAX_BYTES", "131072", "largest webhook body the receiver accepts (413 above); keep the base64 envelope under the SQS message limit"},
+	{"RECEIVER_READ_TIMEOUT", "10s", "longest the receiver waits for a request's headers and body (408, connection closed, above)"},
+	{"RECEIVER_WRITE_TIMEOUT", "20s", "longest from a request's headers to the end of its answer; more than RECEIVER_READ_TIMEOUT plus the 5 s enqueue wait"},
+	{"RECEIVER_IDLE_TIMEOUT", "75s", "how long a keep-alive connection to the receiver may wait for its next request"},
+	{"RECEIVER_MAX_INFLIGHT_PER_PROVIDER", "256", "verified webhooks of one provider waiting for SQS at once; beyond, 503 with Retry-After"},
+	{"RECEIVER_MAX_UNVERIFIED_PER_PROVIDER", "512", "requests of one provider reading their body or being verified at once; beyond, 503 with Retry-After"},
 	{"WEBHOOK_SECRET_<PROVIDER>", "", "webhook secrets per provider (DOCUSIGN, DROPBOXSIGN, PERSONA, STRIPE, CHECKR), comma-separated during rotation"},
 	{"CONSUMER_CONCURRENCY", "1", "SQS receive loops per queue in the worker (one keeps up with ~6,000 events/s; BENCHMARKS.md)"},
 	{"RIVER_WORKERS", "20", "River jobs worked at once per queue per worker process; the worker's PostgreSQL pool gets RIVER_WORKERS+16 connections unless DATABASE_URL sets pool_max_conns"},
@@ -252,7 +282,7 @@ var Vars = []Var{
 	{"DOCUSIGN_USER_ID", "", "the DocuSign user the app acts as (consent granted)"},
 	{"DOCUSIGN_PRIVATE_KEY_FILE", "", "path of the app's RSA private key (PEM)"},
 	{"DOCUSIGN_ACCOUNT_ID", "", "the DocuSign account envelopes are sent from"},
-	{"DROPBOXSIGN_API_KEY", "", "Dropbox Sign API key (also the key its callbacks are signed with: WEBHOOK_SECRET_DROPBOXSIGN defaults to it); also as DROPBOXSIGN_API_KEY_FILE"},
+	{"DROPBOXSIGN_API_KEY", "", "Dropbox Sign API key (also the key its callbacks are signed with: WEBHOOK_SECRET_DROPBOXSIGN defaults to it)"},
 	{"DROPBOXSIGN_API_URL", "https://api.hellosign.com/v3", "Dropbox Sign API base URL"},
 	{"DROPBOXSIGN_TEST_MODE", "false", "send Dropbox Sign requests in test mode (not legally binding, free)"},
 	{"STUCK_PACK_AFTER", "15m", "a pack still draft this long is stuck (gauge, alert, pipelinectl packs stuck)"},
@@ -262,14 +292,21 @@ var Vars = []Var{
 	{"RETAIN_FAILURES", "30d", "message_failure rows older than this are pruned (a dead letter's explanation outlives the DLQ's 14 days)"},
 	{"RETAIN_WEBHOOK_EVENTS", "90d", "webhook_event rows older than this are pruned (providers retry for days; the record serves traces)"},
 	{"RETAIN_OPS_ACTIONS", "400d", "ops_action and its items older than this are pruned (an audit kept over a year)"},
-	{"PERSONA_API_KEY", "", "Persona API key (read inquiries), to verify the age of a passed inquiry whose webhook has no date of birth; also as _FILE"},
+	{"PERSONA_API_KEY", "", "Persona API key (read inquiries), to verify the age of a passed inquiry whose webhook has no date of birth"},
 	{"PERSONA_API_URL", "https://withpersona.com", "Persona API base URL"},
-	{"STRIPE_API_KEY", "", "Stripe restricted key with Identity read, to retrieve verified sessions' date of birth (events never carry it); also as _FILE"},
+	{"STRIPE_API_KEY", "", "Stripe restricted key with Identity read, to retrieve verified sessions' date of birth (events never carry it)"},
 	{"STRIPE_API_URL", "https://api.stripe.com", "Stripe API base URL"},
-	{"CHECKR_API_KEY", "", "Checkr API key, to read a completed report's result when its webhook lacks it; also as _FILE"},
+	{"CHECKR_API_KEY", "", "Checkr API key, to read a completed report's result when its webhook lacks it"},
 	{"CHECKR_API_URL", "https://api.checkr.com", "Checkr API base URL"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
 }
+
+// SecretVars are the variables that hold credentials. Each is also read from a file,
+// NAME_FILE (a path, as secrets are mounted), once at start; the README states the rule
+// once, above its table, and a test keeps that list equal to this one. Nothing else in
+// Vars is a credential: AWS credentials come from the SDK's own chain, which has its own
+// files (shared credentials, web identity token).
+var SecretVars = []string{"DATABASE_URL", "WEBHOOK_SECRET_<PROVIDER>", "DROPBOXSIGN_API_KEY", "PERSONA_API_KEY", "STRIPE_API_KEY", "CHECKR_API_KEY"}
 
 // Load reads the environment, applies defaults and validates the result.
 func Load() (Config, error) { return LoadFrom(os.Getenv) }
@@ -301,12 +338,13 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 
 	c := Config{
-		DatabaseURL:           get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable"),
 		Stack:                 get("TRUSTDOCS_STACK", StackLocal),
 		Region:                get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
 		DocsBucket:            get("DOCS_BUCKET", "docs"),
 		DocsEnv:               get("DOCS_ENV", "prod"),
 		RetentionMode:         strings.ToUpper(get("DOCS_RETENTION_MODE", "COMPLIANCE")),
+		DocsKMSKeyID:          get("DOCS_KMS_KEY_ID", ""),
+		QueueKMSKeyID:         get("QUEUE_KMS_KEY_ID", ""),
 		TrustCacheTable:       get("TRUST_CACHE_TABLE", "trust_cache"),
 		CheckoutQueue:         get("CHECKOUT_QUEUE", "checkout"),
 		RiskQueue:             get("RISK_QUEUE", "risk-windows"),
@@ -360,6 +398,17 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 	}
 	if c.ESign.DropboxSignAPIKey, err = secret(getenv, "DROPBOXSIGN_API_KEY"); err != nil {
 		errs = append(errs, err)
+	}
+	if c.DatabaseURL, err = databaseURL(getenv); err != nil {
+		errs = append(errs, err)
+		c.DatabaseURL = "postgres://" // reported above, not again by validate
+	}
+	c.Receiver = Receiver{
+		ReadTimeout:   durVar("RECEIVER_READ_TIMEOUT", 10*time.Second),
+		WriteTimeout:  durVar("RECEIVER_WRITE_TIMEOUT", 20*time.Second),
+		IdleTimeout:   durVar("RECEIVER_IDLE_TIMEOUT", 75*time.Second),
+		MaxInflight:   intVar("RECEIVER_MAX_INFLIGHT_PER_PROVIDER", 256),
+		MaxUnverified: intVar("RECEIVER_MAX_UNVERIFIED_PER_PROVIDER", 512),
 	}
 	c.Stuck = Stuck{
 		DraftPackAfter:    durVar("STUCK_PACK_AFTER", 15*time.Minute),
@@ -427,6 +476,9 @@ func (c Config) validate() error {
 	if c.RiverRescueAfter < c.RiverJobTimeout {
 		errs = append(errs, fmt.Errorf("RIVER_RESCUE_AFTER=%s: must be at least RIVER_JOB_TIMEOUT=%s", c.RiverRescueAfter, c.RiverJobTimeout))
 	}
+	if c.Receiver.WriteTimeout <= c.Receiver.ReadTimeout {
+		errs = append(errs, fmt.Errorf("RECEIVER_WRITE_TIMEOUT=%s: must exceed RECEIVER_READ_TIMEOUT=%s (the write deadline runs while the body is read)", c.Receiver.WriteTimeout, c.Receiver.ReadTimeout))
+	}
 	if c.RetentionMode != "COMPLIANCE" && c.RetentionMode != "GOVERNANCE" {
 		errs = append(errs, fmt.Errorf("DOCS_RETENTION_MODE=%q: want COMPLIANCE or GOVERNANCE", c.RetentionMode))
 	}
@@ -472,8 +524,8 @@ func FormatDuration(d time.Duration) string {
 	return d.String()
 }
 
-// secret reads a secret from NAME, or from the file NAME_FILE names (trailing newline
-// dropped); setting both is an error.
+// secret reads a secret from NAME, or from the file NAME_FILE names (surrounding
+// whitespace dropped); setting both is an error.
 func secret(getenv func(string) string, name string) (string, error) {
 	v, file := strings.TrimSpace(getenv(name)), strings.TrimSpace(getenv(name+"_FILE"))
 	switch {
@@ -482,11 +534,61 @@ func secret(getenv func(string) string, name string) (string, error) {
 	case v != "":
 		return "", fmt.Errorf("%s and %s_FILE are both set: set one", name, name)
 	}
-	b, err := os.ReadFile(file)
+	return secretFile(name+"_FILE", file)
+}
+
+// secretFile reads a mounted secret. Its errors name the variable and the path, never
+// the content; an empty file is refused, since pointing at a file means there is a value
+// (a secret mounted before it was written would otherwise start a service without it).
+func secretFile(variable, path string) (string, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("%s_FILE: %w", name, err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once, below
+		}
+		return "", fmt.Errorf("%s=%s: cannot read it: %w", variable, path, err)
 	}
-	return strings.TrimSpace(string(b)), nil
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s=%s: the file is empty", variable, path)
+	}
+	return v, nil
+}
+
+// databaseURL is DATABASE_URL (or DATABASE_URL_FILE) with the password of
+// DATABASE_PASSWORD_FILE set into it. Both ways exist because secrets come in both
+// shapes: a whole connection string kept as one secret, or a password rotated on its own
+// (a managed database's rotated secret, mounted as a file) while the host, user and
+// database stay plain configuration. Errors never quote the URL: it may hold a password.
+func databaseURL(getenv func(string) string) (string, error) {
+	raw, err := secret(getenv, "DATABASE_URL")
+	if err != nil {
+		return "", err
+	}
+	if raw == "" {
+		raw = "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable"
+	}
+	file := strings.TrimSpace(getenv("DATABASE_PASSWORD_FILE"))
+	if file == "" {
+		return raw, nil
+	}
+	pw, err := secretFile("DATABASE_PASSWORD_FILE", file)
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("DATABASE_PASSWORD_FILE: DATABASE_URL must be a postgres:// URL to take the password")
+	}
+	if u.User == nil || u.User.Username() == "" {
+		return "", errors.New("DATABASE_PASSWORD_FILE: DATABASE_URL names no user to set the password for")
+	}
+	if _, has := u.User.Password(); has {
+		return "", errors.New("DATABASE_PASSWORD_FILE: DATABASE_URL already has a password: set it in one place")
+	}
+	u.User = url.UserPassword(u.User.Username(), pw)
+	return u.String(), nil
 }
 
 // ParseWindows reads window lengths in days ("30,90"), returned shortest first without

@@ -66,8 +66,16 @@ type Message struct {
 	SentAt          time.Time  `json:"sent_at"`       // when SQS first accepted it (SentTimestamp)
 	ReplayedBy      string     `json:"replayed_by,omitempty"`
 	ReplayID        string     `json:"last_replay_id,omitempty"`
-	Body            string     `json:"body"`
+	// Provider is a webhook's provider; for the providers of personal data (identity,
+	// background checks) only their event id and type are shown, and Body is empty with
+	// BodyRedacted set (see PersonalDataProviders).
+	Provider          string `json:"provider,omitempty"`
+	ProviderEventID   string `json:"provider_event_id,omitempty"`
+	ProviderEventType string `json:"provider_event_type,omitempty"`
+	Body              string `json:"body"`
+	BodyRedacted      bool   `json:"body_redacted,omitempty"`
 
+	raw     string // the body as received, what a replay sends
 	receipt string
 	heldAt  time.Time
 	attrs   map[string]sqstypes.MessageAttributeValue
@@ -137,6 +145,9 @@ type Client struct {
 	// QueueURL resolves a queue name (the source queue of a replay).
 	QueueURL func(ctx context.Context, name string) (string, error)
 	Log      zerolog.Logger
+	// Audit receives the line of each audited look at personal data (AuditReveal); it
+	// is never silenced the way Log is for a command's own output.
+	Audit zerolog.Logger
 }
 
 func (c *Client) visibility() time.Duration {
@@ -333,8 +344,8 @@ func (c *Client) delete(ctx context.Context, url, receipt, messageID string) boo
 // dead-letter attributes, and, if explain, for a message SQS moved on its own (no
 // attributes), the failure PostgreSQL recorded.
 func (c *Client) decode(ctx context.Context, dlqURL string, sm sqstypes.Message, explain bool) *Message {
-	m := &Message{MessageID: aws.ToString(sm.MessageId), Body: aws.ToString(sm.Body), receipt: aws.ToString(sm.ReceiptHandle),
-		heldAt: time.Now(), attrs: sm.MessageAttributes}
+	m := &Message{MessageID: aws.ToString(sm.MessageId), Body: aws.ToString(sm.Body), raw: aws.ToString(sm.Body),
+		receipt: aws.ToString(sm.ReceiptHandle), heldAt: time.Now(), attrs: sm.MessageAttributes}
 	if ms, err := strconv.ParseInt(sm.Attributes[string(sqstypes.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 		m.SentAt = time.UnixMilli(ms).UTC()
 	}
@@ -351,6 +362,7 @@ func (c *Client) decode(ctx context.Context, dlqURL string, sm sqstypes.Message,
 	if m.Type == "" {
 		m.Type = attr(events.TypeAttribute)
 	}
+	m.redact()
 	m.SourceQueue = attr(consumer.AttrSourceQueue)
 	if m.SourceQueue == "" {
 		m.SourceQueue = strings.TrimSuffix(QueueName(dlqURL), c.DLQSuffix)

@@ -178,7 +178,7 @@ func (c *Client) Replay(ctx context.Context, dlqURL string, o ReplayOptions) (*R
 			}
 			targets[m.SourceQueue], target = url, url
 		}
-		out, err := c.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(target), MessageBody: aws.String(m.Body),
+		out, err := c.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(target), MessageBody: aws.String(m.raw),
 			MessageAttributes: replayAttributes(m.attrs, o.Actor, rep.ReplayID, o.Reason)})
 		if err != nil {
 			return hold, fmt.Errorf("send message %s to %s: %w", m.MessageID, m.SourceQueue, err)

@@ -1,8 +1,9 @@
 // Package docstore is the S3 side of documents: the seed's key layout
 // ({env}/packs/{pack_id}/doc_{doc_id}_v{n}.pdf, envelope_{doc_id}.json,
-// hash_{doc_id}.txt), write-once puts into the Object Lock bucket, reads, listings, and
-// each object's retention and legal hold. It is the only package that speaks S3 to the
-// documents bucket (bootstrap creates it).
+// hash_{doc_id}.txt, and our evidence_{doc_id}.json beside them), write-once puts into
+// the Object Lock bucket, each naming its server-side encryption, reads, listings, and
+// each object's retention, legal hold and encryption. It is the only package that speaks
+// S3 to the documents bucket (bootstrap creates it).
 package docstore
 
 import (
@@ -28,13 +29,21 @@ type Store struct {
 	S3     *s3.Client
 	Bucket string
 	Env    string // DOCS_ENV: the first part of every key
+	// KMSKeyID (DOCS_KMS_KEY_ID) is the KMS key every put encrypts with (SSE-KMS); ""
+	// means SSE-S3 (AES256). Puts name it even though the bucket's default encryption
+	// says the same: a bucket whose default was changed or never set still gets
+	// encrypted objects, and a put the bucket cannot encrypt fails instead of storing
+	// plaintext.
+	KMSKeyID string
 }
 
 // Keys are the S3 keys of one document: the seed's, and beside them the executed copy
-// a provider returns once everyone signed and DocuSign's certificate of completion.
+// a provider returns once everyone signed, DocuSign's certificate of completion, and the
+// evidence log anchored once the envelope ended (completed, voided or expired).
 type Keys struct {
 	PDF, Envelope, Hash string
 	Signed, Certificate string
+	Evidence            string
 }
 
 // Object kinds, by the name of the object within its pack's prefix.
@@ -44,6 +53,7 @@ const (
 	KindEnvelope    = "envelope"
 	KindSigned      = "signed"
 	KindCertificate = "certificate"
+	KindEvidence    = "evidence"
 )
 
 // KeysFor returns a document's keys; version is the PDF's version (1 for a first issue).
@@ -56,6 +66,7 @@ func KeysFor(env, packID, docID string, version int) Keys {
 
 		Signed:      fmt.Sprintf("%ssigned_%s.pdf", prefix, docID),
 		Certificate: fmt.Sprintf("%scertificate_%s.pdf", prefix, docID),
+		Evidence:    fmt.Sprintf("%sevidence_%s.json", prefix, docID),
 	}
 }
 
@@ -84,6 +95,8 @@ func KindOf(key string) (kind, docID string) {
 		return KindSigned, strings.TrimSuffix(strings.TrimPrefix(name, "signed_"), ".pdf")
 	case strings.HasPrefix(name, "certificate_") && strings.HasSuffix(name, ".pdf"):
 		return KindCertificate, strings.TrimSuffix(strings.TrimPrefix(name, "certificate_"), ".pdf")
+	case strings.HasPrefix(name, "evidence_") && strings.HasSuffix(name, ".json"):
+		return KindEvidence, strings.TrimSuffix(strings.TrimPrefix(name, "evidence_"), ".json")
 	case strings.HasPrefix(name, "hash_") && strings.HasSuffix(name, ".txt"):
 		return KindHash, strings.TrimSuffix(strings.TrimPrefix(name, "hash_"), ".txt")
 	case strings.HasPrefix(name, "doc_") && strings.HasSuffix(name, ".pdf"):
@@ -112,12 +125,17 @@ var ErrNoObject = errors.New("no such object")
 func (s Store) PutOnce(ctx context.Context, key, contentType string, body []byte) (string, error) {
 	sum := sha256.Sum256(body)
 	hexSum := hex.EncodeToString(sum[:])
-	_, err := s.S3.PutObject(ctx, &s3.PutObjectInput{
+	in := &s3.PutObjectInput{
 		Bucket: aws.String(s.Bucket), Key: aws.String(key), Body: bytes.NewReader(body),
-		ContentType:    aws.String(contentType),
-		ChecksumSHA256: aws.String(base64.StdEncoding.EncodeToString(sum[:])),
-		IfNoneMatch:    aws.String("*"),
-	})
+		ContentType:          aws.String(contentType),
+		ChecksumSHA256:       aws.String(base64.StdEncoding.EncodeToString(sum[:])),
+		IfNoneMatch:          aws.String("*"),
+		ServerSideEncryption: s.Encryption(),
+	}
+	if s.KMSKeyID != "" {
+		in.SSEKMSKeyId = aws.String(s.KMSKeyID)
+	}
+	_, err := s.S3.PutObject(ctx, in)
 	if err == nil {
 		return hexSum, nil
 	}
@@ -133,6 +151,15 @@ func (s Store) PutOnce(ctx context.Context, key, contentType string, body []byte
 		return "", fmt.Errorf("%s: %w", s.URI(key), ErrObjectConflict)
 	}
 	return hexSum, nil
+}
+
+// Encryption is the server-side encryption every put asks for: aws:kms with a KMS key,
+// AES256 (SSE-S3) without.
+func (s Store) Encryption() s3types.ServerSideEncryption {
+	if s.KMSKeyID != "" {
+		return s3types.ServerSideEncryptionAwsKms
+	}
+	return s3types.ServerSideEncryptionAes256
 }
 
 // Get reads an object's current version.
@@ -176,21 +203,25 @@ func (s Store) ListPack(ctx context.Context, packID string) ([]Object, error) {
 	return out, nil
 }
 
-// Lock is an object's Object Lock state.
+// Lock is an object's Object Lock state, and its server-side encryption (read by the
+// same HEAD).
 type Lock struct {
 	Mode        string // GOVERNANCE or COMPLIANCE; "" for none
 	RetainUntil time.Time
 	LegalHold   bool
+	Encryption  string // AES256, aws:kms; "" for none
+	KMSKeyID    string // the KMS key of aws:kms, as the store reports it
 }
 
-// LockOf reads an object's retention and legal hold.
+// LockOf reads an object's retention, legal hold and encryption.
 func (s Store) LockOf(ctx context.Context, key string) (Lock, error) {
 	head, err := s.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
 	if err != nil {
 		return Lock{}, fmt.Errorf("head %s: %w", s.URI(key), err)
 	}
 	return Lock{Mode: string(head.ObjectLockMode), RetainUntil: aws.ToTime(head.ObjectLockRetainUntilDate),
-		LegalHold: head.ObjectLockLegalHoldStatus == s3types.ObjectLockLegalHoldStatusOn}, nil
+		LegalHold:  head.ObjectLockLegalHoldStatus == s3types.ObjectLockLegalHoldStatusOn,
+		Encryption: string(head.ServerSideEncryption), KMSKeyID: aws.ToString(head.SSEKMSKeyId)}, nil
 }
 
 // SetLegalHold sets or clears an object's legal hold; ErrNoObject when it is missing.

@@ -33,6 +33,12 @@ type Report struct {
 	LegalHold      bool      `json:"legal_hold"`
 	LegalHoldActor string    `json:"legal_hold_actor,omitempty"`
 	LegalHoldWhy   string    `json:"legal_hold_reason,omitempty"`
+	// Encryption is the PDF's server-side encryption as S3 reports it (AES256, aws:kms
+	// with its key). Shown, not checked: objects stored before the bucket's default
+	// encryption was set have none, and are no less genuine.
+	Encryption string `json:"encryption"`
+	// Anchor is the comparison of the database's evidence log with the anchored copy.
+	Anchor AnchorCheck `json:"evidence_anchor"`
 }
 
 // OK reports whether every check passed.
@@ -103,6 +109,12 @@ func Verify(ctx context.Context, q store.Querier, docs docstore.Store, docID str
 		r.check("evidence chain", false, fmt.Sprintf("%d of %d sign events do not match their chain, first at seq %d (%s)",
 			len(breaks), n, breaks[0].Seq, breaks[0].SignEventID))
 	}
+	anchor, ok, detail, err := checkAnchor(ctx, q, docs, d)
+	if err != nil {
+		return r, err
+	}
+	r.Anchor = anchor
+	r.check("evidence anchor", ok, detail)
 
 	for _, c := range []struct {
 		name, key string
@@ -119,6 +131,10 @@ func Verify(ctx context.Context, q store.Querier, docs docstore.Store, docID str
 		return r, err
 	}
 	r.RetentionMode, r.RetainUntil, r.LegalHold = lock.Mode, lock.RetainUntil, lock.LegalHold
+	r.Encryption = lock.Encryption
+	if lock.KMSKeyID != "" {
+		r.Encryption += " (key " + lock.KMSKeyID + ")"
+	}
 	r.check("retention", r.RetentionMode != "" && r.RetainUntil.After(time.Now()),
 		fmt.Sprintf("%s until %s", r.RetentionMode, r.RetainUntil.Format(time.DateOnly)))
 	r.LegalHoldActor, r.LegalHoldWhy = d.LegalHoldActor, d.LegalHoldReason
@@ -154,7 +170,7 @@ func rerender(ctx context.Context, q store.Querier, d store.Doc) ([]byte, error)
 }
 
 // SetLegalHold sets or clears the S3 legal hold on a document's objects (PDF, hash
-// file, envelope file) and records who did it and why.
+// file, envelope file, evidence anchor) and records who did it and why.
 func SetLegalHold(ctx context.Context, db store.DB, docs docstore.Store, docID string, on bool, actor, reason string) ([]string, error) {
 	var done []string
 	err := store.InTx(ctx, db, func(tx store.Tx) error {
@@ -163,10 +179,10 @@ func SetLegalHold(ctx context.Context, db store.DB, docs docstore.Store, docID s
 			return err
 		}
 		keys := docs.Keys(d.PackID, d.DocID, 1)
-		for _, key := range []string{keys.PDF, keys.Hash, keys.Envelope} {
+		for _, key := range []string{keys.PDF, keys.Hash, keys.Envelope, keys.Evidence} {
 			if err := docs.SetLegalHold(ctx, key, on); err != nil {
 				if errors.Is(err, docstore.ErrNoObject) && key != keys.PDF {
-					continue // the envelope file exists only once the envelope was sent
+					continue // the envelope file exists once the envelope was sent, the anchor once it ended
 				}
 				return err
 			}

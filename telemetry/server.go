@@ -32,10 +32,21 @@ func NewRegistry(service, version string) *prometheus.Registry {
 // Server serves /healthz (the process is alive), /readyz (every dependency answers) and
 // /metrics on one mux; binaries add their own routes to Mux.
 type Server struct {
-	Mux    *http.ServeMux
-	checks []infra.Check
-	log    zerolog.Logger
-	srv    *http.Server
+	Mux *http.ServeMux
+	// Timeouts, set before Listen, bound what one client may hold; zero fields leave
+	// only the 5 s header timeout (the worker's endpoints, which only scrapers call).
+	Timeouts Timeouts
+	checks   []infra.Check
+	log      zerolog.Logger
+	srv      *http.Server
+}
+
+// Timeouts are http.Server's: Read covers a request's headers and body (a client
+// dripping its body is cut off there), Write runs from the end of the headers to the
+// end of the answer, Idle is how long a keep-alive connection waits for its next
+// request.
+type Timeouts struct {
+	Read, Write, Idle time.Duration
 }
 
 // NewServer builds the mux with the three operational endpoints.
@@ -78,7 +89,12 @@ func (s *Server) Listen(addr string) (net.Addr, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.srv = &http.Server{Handler: s.Mux, ReadHeaderTimeout: 5 * time.Second}
+	header := 5 * time.Second
+	if t := s.Timeouts.Read; t > 0 && t < header {
+		header = t
+	}
+	s.srv = &http.Server{Handler: s.Mux, ReadHeaderTimeout: header,
+		ReadTimeout: s.Timeouts.Read, WriteTimeout: s.Timeouts.Write, IdleTimeout: s.Timeouts.Idle}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error().Err(err).Msg("http server stopped")

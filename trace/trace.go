@@ -394,6 +394,8 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []docstore.Object)
 			renderedAt = started[workers.BuildDocPackArgs{}.Kind()]
 		}
 		st, detail, after := stageUpload, map[string]any{"bytes": o.Size}, renderedAt
+		uri := tr.src.Docs.URI(o.Key)
+		summary := fmt.Sprintf("stored %s (%d bytes)", uri, o.Size)
 		switch kind {
 		case docstore.KindEnvelope:
 			st, after = stageEnvelope, started[workers.SendEnvelopeArgs{}.Kind()]
@@ -407,10 +409,14 @@ func (tr *tracer) doc(ctx context.Context, id string, objects []docstore.Object)
 			if sha := map[string]*string{docstore.KindSigned: d.SignedSHA256, docstore.KindCertificate: d.CertSHA256}[kind]; sha != nil {
 				detail["sha256"] = *sha
 			}
+		case docstore.KindEvidence:
+			// The evidence log, anchored write-once after the envelope ended (the
+			// anchor_evidence job's output, beside it, says how many rows and the head).
+			st, after = stageSigned, started[workers.AnchorEvidenceArgs{}.Kind()]
+			detail["anchor"] = true
+			summary = fmt.Sprintf("evidence of %s anchored at %s (%d bytes, write-once under the bucket's lock)", id, uri, o.Size)
 		}
-		uri := tr.src.Docs.URI(o.Key)
-		tr.add(Entry{At: o.Modified, Kind: "s3", Ref: uri, stage: st, Detail: detail, after: after,
-			Summary: fmt.Sprintf("stored %s (%d bytes)", uri, o.Size)})
+		tr.add(Entry{At: o.Modified, Kind: "s3", Ref: uri, stage: st, Detail: detail, after: after, Summary: summary})
 	}
 	if d.EnvelopeError != "" {
 		// The provider refused the send for good: on-call reads its words here.
@@ -482,6 +488,7 @@ var jobStage = map[string]int{
 	workers.SendEnvelopeArgs{}.Kind(): stageEnvelope, workers.HandleWebhookArgs{}.Kind(): stageProvider,
 	workers.ApplyIdentityArgs{}.Kind(): stageProvider, workers.ApplyBackgroundCheckArgs{}.Kind(): stageProvider,
 	workers.StoreExecutedCopyArgs{}.Kind(): stageSigned, workers.VerifyAgeArgs{}.Kind(): stageProvider,
+	workers.AnchorEvidenceArgs{}.Kind(): stageSigned,
 }
 
 func jobEntry(j *rivertype.JobRow) Entry {

@@ -2,81 +2,226 @@ package webhook_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/rs/zerolog"
 
+	"trustdocs/events"
 	"trustdocs/testkit"
 	"trustdocs/webhook"
 )
 
+var (
+	benchRates       = flag.String("bench.rates", "200,500,1000,2000,3000", "BenchmarkReceiverOpenLoop: offered rates per second, comma-separated")
+	benchSeconds     = flag.Int("bench.seconds", 3, "BenchmarkReceiverOpenLoop: seconds of load per rate")
+	benchConcurrency = flag.Int("bench.concurrency", 64, "BenchmarkEnqueueVsBareSendMessage: senders at once, the same on every side")
+	benchMessages    = flag.Int("bench.messages", 3000, "BenchmarkEnqueueVsBareSendMessage: messages per round and side")
+)
+
+// benchQueue provisions a queue of its own on the local stack, purged when the
+// benchmark ends (fauxqs keeps messages in memory).
+func benchQueue(b *testing.B) (*sqs.Client, string) {
+	cfg := testkit.Config(b)
+	clients := testkit.AWS(b, cfg)
+	rep := testkit.Bootstrap(b, cfg, clients)
+	url := rep.QueueURLs[cfg.WebhookQueue]
+	b.Cleanup(func() {
+		_, _ = clients.SQS.PurgeQueue(context.Background(), &sqs.PurgeQueueInput{QueueUrl: aws.String(url)})
+	})
+	return clients.SQS, url
+}
+
 // BenchmarkReceiverOpenLoop sends signed Checkr webhooks to the real handler over HTTP
 // on loopback, at a fixed arrival rate (open loop: a slow answer does not slow the
 // sender, so queueing delay shows in the latencies), with the SQS queue on loopback
-// (fauxqs). It reports the achieved rate and the p50 and p99 latency per rate.
+// (fauxqs). It reports, per rate, the answered and the verified (200) rates and the p50
+// and p99 latency from when each request was due.
 //
 //	go test -run '^$' -bench ReceiverOpenLoop -benchtime 1x ./webhook/
+//	go test -run '^$' -bench ReceiverOpenLoop -benchtime 1x ./webhook/ -args -bench.rates=3000 -bench.seconds=5
 func BenchmarkReceiverOpenLoop(b *testing.B) {
-	t := &testing.T{}
-	cfg := testkit.Config(t)
-	clients := testkit.AWS(t, cfg)
-	rep := testkit.Bootstrap(t, cfg, clients)
-	if t.Failed() {
-		b.Fatal("setup failed: is the local stack up? (make up)")
-	}
-	h := webhook.NewHandler(secrets, clients.SQS, rep.QueueURLs[cfg.WebhookQueue], nil, zerolog.Nop())
+	client, url := benchQueue(b)
+	h := webhook.NewHandler(secrets, client, url, nil, zerolog.Nop())
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/{provider}", h)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 10 * time.Second}
+	defer h.Close(context.Background())
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 10 * time.Second}
 	r := checkr(checkrBody, "ck-new")
 
-	for _, rate := range []int{200, 500, 1000, 2000} {
+	for _, f := range strings.Split(*benchRates, ",") {
+		rate, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || rate <= 0 {
+			b.Fatalf("-bench.rates=%q: want positive integers", *benchRates)
+		}
 		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
-			const seconds = 3
-			total := rate * seconds
+			total := rate * *benchSeconds
 			lat := make([]time.Duration, total)
 			codes := make([]int, total)
 			var wg sync.WaitGroup
 			start := time.Now()
 			b.ResetTimer()
-			for i := 0; i < total; i++ {
+			for i := range total {
 				due := start.Add(time.Duration(i) * time.Second / time.Duration(rate))
 				time.Sleep(time.Until(due))
 				wg.Add(1)
-				go func(i int, due time.Time) {
+				go func() {
 					defer wg.Done()
 					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/checkr", bytes.NewReader(r.body))
 					req.Header = r.header.Clone()
-					resp, err := client.Do(req)
+					resp, err := hc.Do(req)
 					if err == nil {
 						codes[i] = resp.StatusCode
 						resp.Body.Close()
 					}
 					lat[i] = time.Since(due) // from when it was due: includes any queueing
-				}(i, due)
+				}()
 			}
 			wg.Wait()
 			elapsed := time.Since(start)
 			b.StopTimer()
-			ok := 0
+			ok, answered := 0, 0
 			for _, c := range codes {
+				if c != 0 {
+					answered++
+				}
 				if c == http.StatusOK {
 					ok++
 				}
 			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(answered)/elapsed.Seconds(), "served/s")
 			b.ReportMetric(float64(ok)/elapsed.Seconds(), "verified_req/s")
 			b.ReportMetric(float64(lat[total/2].Microseconds())/1000, "p50_ms")
 			b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99_ms")
 			b.ReportMetric(float64(total-ok), "not_200")
 		})
 	}
+}
+
+// BenchmarkEnqueueVsBareSendMessage puts the same number of webhook messages on the
+// same queue with the same number of senders three ways, in turn each iteration so all
+// see the same machine load:
+//
+//   - bare: each sender calls SendMessage, one message per call (the receiver before
+//     batching);
+//   - batcher: each sender calls Batcher.Send, which returns once its message is queued;
+//   - receiver: each sender posts a signed webhook over HTTP to the real handler, which
+//     verifies it and enqueues it through its batcher before answering.
+//
+// It reports each side's median messages per second over the iterations and the ratios
+// to bare.
+//
+//	go test -run '^$' -bench EnqueueVsBare -benchtime 5x ./webhook/
+func BenchmarkEnqueueVsBareSendMessage(b *testing.B) {
+	client, url := benchQueue(b)
+	h := webhook.NewHandler(secrets, client, url, nil, zerolog.Nop())
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/{provider}", h)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	defer h.Close(context.Background())
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 10 * time.Second}
+	r := checkr(checkrBody, "ck-new")
+	batcher := webhook.NewBatcher(client, url, webhook.BatchOptions{})
+	defer batcher.Close(context.Background())
+	m := benchMessage(b, r)
+
+	round := func(send func() error) float64 {
+		var next, failed atomic.Int64
+		var wg sync.WaitGroup
+		start := time.Now()
+		for range *benchConcurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(*benchMessages) {
+					if send() != nil {
+						failed.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		rate := float64(*benchMessages) / time.Since(start).Seconds()
+		if failed.Load() > 0 {
+			b.Fatalf("%d sends failed", failed.Load())
+		}
+		_, _ = client.PurgeQueue(context.Background(), &sqs.PurgeQueueInput{QueueUrl: aws.String(url)})
+		return rate
+	}
+	sides := []struct {
+		name string
+		send func() error
+	}{
+		{"bare", func() error {
+			_, err := client.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(m.Body), MessageAttributes: m.Attributes})
+			return err
+		}},
+		{"batcher", func() error { return batcher.Send(context.Background(), m) }},
+		{"receiver", func() error {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/checkr", bytes.NewReader(r.body))
+			req.Header = r.header.Clone()
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("HTTP %d", resp.StatusCode)
+			}
+			return nil
+		}},
+	}
+	rates := make([][]float64, len(sides))
+	b.ResetTimer()
+	for range b.N {
+		for i, s := range sides {
+			rates[i] = append(rates[i], round(s.send))
+		}
+	}
+	b.StopTimer()
+	med := make([]float64, len(sides))
+	for i, s := range sides {
+		sort.Float64s(rates[i])
+		med[i] = rates[i][len(rates[i])/2]
+		b.ReportMetric(med[i], s.name+"_msgs/s")
+	}
+	b.ReportMetric(med[1]/med[0], "batcher/bare")
+	b.ReportMetric(med[2]/med[0], "receiver/bare")
+}
+
+// benchMessage is the message the receiver queues for r, built as the handler builds
+// it, so the bare side sends the same bytes.
+func benchMessage(b *testing.B, r req) webhook.Message {
+	now := time.Now().UTC()
+	data, err := json.Marshal(events.Webhook{Provider: "checkr", Headers: map[string]string{"X-Checkr-Signature": r.header.Get("X-Checkr-Signature")},
+		BodyBase64: r.body, ReceivedAt: now, ReceiptID: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	env, err := json.Marshal(events.Envelope{ID: webhook.EventID("bench"), Type: events.WebhookReceived, Source: "receiver", OccurredAt: now, Data: data})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return webhook.Message{Body: string(env), Attributes: map[string]sqstypes.MessageAttributeValue{
+		events.TypeAttribute: {DataType: aws.String("String"), StringValue: aws.String(events.WebhookReceived)},
+		"provider":           {DataType: aws.String("String"), StringValue: aws.String("checkr")},
+	}}
 }

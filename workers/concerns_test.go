@@ -45,6 +45,7 @@ var concernSamples = []river.JobArgs{
 	PruneOperationalTablesArgs{},
 	RefreshTrustCacheArgs{UserID: "usr_1", At: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 	StoreExecutedCopyArgs{DocID: "doc_1"},
+	AnchorEvidenceArgs{DocID: "doc_1"},
 	VerifyAgeArgs{EventID: "whk_4", UserID: "usr_1", Provider: "stripe_identity", ProviderRef: "vs_1", At: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)},
 }
 

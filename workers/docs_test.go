@@ -181,7 +181,7 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	r, err := evidence.Verify(b.ctx, b.pool, b.docs(), docID)
 	require.NoError(t, err)
 	require.True(t, r.OK(), "%+v", r.Checks)
-	require.Len(t, r.Checks, 5) // database hash, hash file, re-render, evidence chain, retention
+	require.Len(t, r.Checks, 6) // database hash, hash file, re-render, evidence chain, evidence anchor (none yet: sent), retention
 	require.Equal(t, "COMPLIANCE", r.RetentionMode)
 	require.False(t, r.LegalHold)
 
@@ -201,14 +201,24 @@ func TestVerifyProvesADocumentAndCatchesEveryMismatch(t *testing.T) {
 	_, err = b.aws.S3.DeleteObject(b.ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.PDF), VersionId: versions.Versions[0].VersionId})
 	require.Error(t, err)
 
-	// An evidence row edited by hand breaks the chain.
-	_, err = b.pool.Exec(b.ctx, `update doc_sign_event set actor_email = 'someone@else.example' where doc_id = $1 and event = 'envelope_sent'`, docID)
-	require.NoError(t, err)
+	// An evidence row edited by hand breaks the chain. The append-only trigger (migration
+	// 00015) refuses the edit unless triggers are off, which only the table's owner or a
+	// superuser (this connection) can do.
+	editEvidence := func(email any) {
+		t.Helper()
+		require.NoError(t, store.InTx(b.ctx, b.pool, func(tx store.Tx) error {
+			if _, err := tx.Exec(b.ctx, `set local session_replication_role = replica`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(b.ctx, `update doc_sign_event set actor_email = $2 where doc_id = $1 and event = 'envelope_sent'`, docID, email)
+			return err
+		}))
+	}
+	editEvidence("someone@else.example")
 	r, err = evidence.Verify(b.ctx, b.pool, b.docs(), docID)
 	require.NoError(t, err)
 	require.Equal(t, []string{"evidence chain"}, failed(r))
-	_, err = b.pool.Exec(b.ctx, `update doc_sign_event set actor_email = null where doc_id = $1 and event = 'envelope_sent'`, docID)
-	require.NoError(t, err)
+	editEvidence(nil)
 
 	// A hash file replaced by a new version no longer matches.
 	_, err = b.aws.S3.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(b.cfg.DocsBucket), Key: aws.String(keys.Hash),

@@ -121,6 +121,9 @@ func (w *EndDocPackWorker) announce(ctx context.Context, tx store.Tx, env events
 		}); err != nil {
 			return err
 		}
+		if err := anchorEvidenceTx(ctx, tx, v.DocID); err != nil {
+			return err
+		}
 	}
 	typ := events.DocPackVoided
 	if status == "superseded" {

@@ -57,14 +57,16 @@ func TestJobEndDocPack(t *testing.T) {
 		b.requireVoided(t, docs, amend)
 
 		jobs := b.inserted(t, res)
-		require.Equal(t, []string{"publish_event", "render_document", "render_document"}, kinds(jobs))
-		ev := argsOf[PublishEventArgs](t, jobs[0]).Event
+		require.Equal(t, []string{"anchor_evidence", "anchor_evidence", "publish_event", "render_document", "render_document"}, kinds(jobs))
+		require.ElementsMatch(t, docs, []string{argsOf[AnchorEvidenceArgs](t, jobs[0]).DocID, argsOf[AnchorEvidenceArgs](t, jobs[1]).DocID},
+			"each voided envelope's evidence is anchored, queued with the void")
+		ev := argsOf[PublishEventArgs](t, jobs[2]).Event
 		require.Equal(t, events.DocPackSuperseded, ev.Type)
 		require.JSONEq(t, `{"pack_id":"`+old+`","cause_event_id":"`+amend.ID+`"}`, string(ev.Data))
-		require.Equal(t, jobmeta.Meta{EventID: ev.ID, PackID: old}, jobs[0].Meta)
+		require.Equal(t, jobmeta.Meta{EventID: ev.ID, PackID: old}, jobs[2].Meta)
 		newDocs, err := store.PackDocIDs(b.ctx, b.tx, PackID(amend.ID))
 		require.NoError(t, err)
-		require.ElementsMatch(t, newDocs, []string{argsOf[RenderDocumentArgs](t, jobs[1]).DocID, argsOf[RenderDocumentArgs](t, jobs[2]).DocID})
+		require.ElementsMatch(t, newDocs, []string{argsOf[RenderDocumentArgs](t, jobs[3]).DocID, argsOf[RenderDocumentArgs](t, jobs[4]).DocID})
 	})
 
 	t.Run("a cancellation voids the live pack and cancels the leg", func(t *testing.T) {
@@ -86,8 +88,8 @@ func TestJobEndDocPack(t *testing.T) {
 		require.False(t, live)
 
 		jobs := b.inserted(t, res)
-		require.Equal(t, []string{"publish_event"}, kinds(jobs))
-		ev := argsOf[PublishEventArgs](t, jobs[0]).Event
+		require.Equal(t, []string{"anchor_evidence", "anchor_evidence", "publish_event"}, kinds(jobs))
+		ev := argsOf[PublishEventArgs](t, jobs[2]).Event
 		require.Equal(t, events.DocPackVoided, ev.Type)
 		require.JSONEq(t, `{"pack_id":"`+old+`","cause_event_id":"`+cancel.ID+`"}`, string(ev.Data))
 	})

@@ -8,6 +8,7 @@ import (
 
 	"trustdocs/esign"
 	"trustdocs/events"
+	"trustdocs/evidence"
 	"trustdocs/jobmeta"
 	"trustdocs/store"
 	"trustdocs/webhook"
@@ -105,8 +106,16 @@ func (w *HandleWebhookWorker) apply(ctx context.Context, tx store.Tx, u webhook.
 	case u.Status == "":
 		return "applied", nil
 	}
-	if _, err := store.AdvanceEnvelopeTx(ctx, tx, doc.DocID, u.Status); err != nil {
+	moved, err := store.AdvanceEnvelopeTx(ctx, tx, doc.DocID, u.Status)
+	if err != nil {
 		return "", err
+	}
+	if moved && evidence.Terminal(u.Status) {
+		// The envelope ended here (completed, voided, declined, expired): anchor its
+		// evidence, queued with the end it anchors.
+		if err := anchorEvidenceTx(ctx, tx, doc.DocID); err != nil {
+			return "", err
+		}
 	}
 	if u.Status != "completed" {
 		return "applied", nil

@@ -103,7 +103,10 @@ func TestJobHandleWebhook(t *testing.T) {
 		require.Equal(t, 0, scalar[int](t, b, `select count(*) from doc_sign_event where doc_id = $1 and event <> 'envelope_sent'`, docs[0]),
 			"a completion is a status, not evidence")
 		require.Equal(t, []string{"envelope-completed applied " + docs[0]}, b.webhookOutcomes(t))
-		require.Empty(t, b.inserted(t, res))
+		jobs := b.inserted(t, res)
+		require.Equal(t, []string{"anchor_evidence"}, kinds(jobs), "the ended envelope's evidence is anchored, queued with the end")
+		require.Equal(t, docs[0], argsOf[AnchorEvidenceArgs](t, jobs[0]).DocID)
+		require.Equal(t, QueueDocs, jobs[0].Queue)
 	})
 
 	t.Run("the last envelope completing signs the pack and announces it", func(t *testing.T) {
@@ -118,12 +121,12 @@ func TestJobHandleWebhook(t *testing.T) {
 		require.Equal(t, river.EventKindJobCompleted, res.EventKind)
 		require.Equal(t, "signed", packStatus(t, b, packID))
 		jobs := b.inserted(t, res)
-		require.Equal(t, []string{"publish_event"}, kinds(jobs))
-		ev := argsOf[PublishEventArgs](t, jobs[0]).Event
+		require.Equal(t, []string{"anchor_evidence", "publish_event"}, kinds(jobs))
+		ev := argsOf[PublishEventArgs](t, jobs[1]).Event
 		require.Equal(t, events.DocPackSigned, ev.Type)
 		require.Equal(t, "evt_"+shortHash(packID+"\x00signed"), ev.ID)
 		require.JSONEq(t, `{"pack_id":"`+packID+`"}`, string(ev.Data))
-		require.Equal(t, jobmeta.Meta{EventID: ev.ID, PackID: packID}, jobs[0].Meta)
+		require.Equal(t, jobmeta.Meta{EventID: ev.ID, PackID: packID}, jobs[1].Meta)
 	})
 
 	t.Run("a late envelope-sent is evidence but moves no status back", func(t *testing.T) {

@@ -122,6 +122,9 @@ func (w *SendEnvelopeWorker) Work(ctx context.Context, job *river.Job[SendEnvelo
 		}); err != nil {
 			return err
 		}
+		if err := anchorEvidenceTx(ctx, tx, d.DocID); err != nil {
+			return err
+		}
 		log.Warn().Str("pack_status", status).Str("envelope_id", envelopeID).Msg("pack ended while sending: envelope voided")
 	}
 	return completeTx(ctx, tx, job)

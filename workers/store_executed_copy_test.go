@@ -61,9 +61,8 @@ func TestJobStoreExecutedCopy(t *testing.T) {
 			res, err := work(t, b, &HandleWebhookWorker{deps: b.deps}, b.dropboxSigned(t, "all"+docs[i], "signature_request_all_signed", env, "", ""))
 			require.NoError(t, err)
 			jobs := b.inserted(t, res)
-			require.Len(t, jobs, 1)
-			require.Equal(t, "store_executed_copy", jobs[0].Kind)
-			require.Equal(t, jobmeta.Meta{DocID: docs[i]}, jobs[0].Meta)
+			require.Equal(t, []string{"anchor_evidence", "store_executed_copy"}, kinds(jobs), "the end is anchored; the copy is fetched")
+			require.Equal(t, jobmeta.Meta{DocID: docs[i]}, jobs[1].Meta)
 		}
 		require.Equal(t, "issued", scalar[string](t, b, `select status from doc_pack where pack_id = $1`, packID),
 			"every envelope completed, no executed copy stored yet: not signed")

@@ -135,6 +135,7 @@ func Register(workers *river.Workers, deps *Deps) {
 	river.AddWorker(workers, &SendEnvelopeWorker{deps: deps})
 	river.AddWorker(workers, &EndDocPackWorker{deps: deps})
 	river.AddWorker(workers, &StoreExecutedCopyWorker{deps: deps})
+	river.AddWorker(workers, &AnchorEvidenceWorker{deps: deps})
 	river.AddWorker(workers, &HandleWebhookWorker{deps: deps})
 	river.AddWorker(workers, &ApplyIdentityWorker{deps: deps})
 	river.AddWorker(workers, &RegisterBackgroundCheckWorker{deps: deps})

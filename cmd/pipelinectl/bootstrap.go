@@ -29,7 +29,16 @@ exists is kept (and its settings converged), what is missing is created.
                  raw message delivery, filtered on the "type" message attribute
   S3 bucket      DOCS_BUCKET with Object Lock and a default retention
                  (DOCS_RETENTION_MODE, DOCS_RETENTION: COMPLIANCE, 7 years by default)
-  DynamoDB       TRUST_CACHE_TABLE, key user_id, on-demand capacity`,
+  DynamoDB       TRUST_CACHE_TABLE, key user_id, on-demand capacity
+
+and the protections of data at rest and in transit, each reported at the end as
+"applied" or "not supported (<the endpoint's error>)":
+
+  bucket         default encryption (SSE-KMS with DOCS_KMS_KEY_ID, else SSE-S3 AES256),
+                 public access block, a policy denying requests without TLS
+  queues         server-side encryption (QUEUE_KMS_KEY_ID, else SQS-managed keys)
+
+Any other refusal (access denied, an unknown KMS key) fails bootstrap.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load()
@@ -52,9 +61,15 @@ exists is kept (and its settings converged), what is missing is created.
 				return err
 			}
 			out := cmd.OutOrStdout()
-			_, err = bootstrap.Run(cmd.Context(), cfg, clients, func(s bootstrap.Step) {
+			rep, err := bootstrap.Run(cmd.Context(), cfg, clients, func(s bootstrap.Step) {
 				fmt.Fprintf(out, "%-8s %-13s %-40s %s\n", s.Action, s.Kind, s.Name, s.Detail)
 			})
+			if rep != nil && len(rep.Controls) > 0 {
+				fmt.Fprintln(out, "\ndata at rest and in transit:")
+				for _, c := range rep.Controls {
+					fmt.Fprintf(out, "%-13s %-30s %-24s %s\n", c.State, c.Resource, c.Name, c.Detail)
+				}
+			}
 			return err
 		},
 	}

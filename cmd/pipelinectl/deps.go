@@ -66,7 +66,7 @@ func open(cmd *cobra.Command, n need) (d *deps, closeFn func(), err error) {
 
 // docs is the documents bucket (needAWS).
 func (d *deps) docs() docstore.Store {
-	return docstore.Store{S3: d.aws.S3, Bucket: d.cfg.DocsBucket, Env: d.cfg.DocsEnv}
+	return docstore.Store{S3: d.aws.S3, Bucket: d.cfg.DocsBucket, Env: d.cfg.DocsEnv, KMSKeyID: d.cfg.DocsKMSKeyID}
 }
 
 // cache is the trust_cache table and its writer (needAWS).

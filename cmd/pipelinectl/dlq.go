@@ -51,6 +51,7 @@ func dlqClient(cmd *cobra.Command) (*deps, *dlq.Client, func(), error) {
 		log = telemetry.NewLogger("pipelinectl", "debug")
 	}
 	c := &dlq.Client{SQS: d.aws.SQS, Pool: d.pool, DLQSuffix: d.cfg.DLQSuffix, Visibility: vis, Log: log,
+		Audit: telemetry.NewLogger("pipelinectl", "info"),
 		QueueURL: func(ctx context.Context, name string) (string, error) {
 			return infra.QueueURL(ctx, d.cfg, d.aws.SQS, name)
 		}}
@@ -172,9 +173,9 @@ them in place.`,
 }
 
 func dlqShowCmd() *cobra.Command {
-	var queue string
+	var queue, reason, actor string
 	var limit int
-	var asJSON, body bool
+	var asJSON, body, unsafe bool
 	cmd := &cobra.Command{
 		Use:   "show --queue Q [--limit N]",
 		Short: "Decode a DLQ's messages (type, ids, subject, error, receives, first failure), leaving them in place",
@@ -182,11 +183,32 @@ func dlqShowCmd() *cobra.Command {
 subject (leg, user, document or provider), the error class and text the consumer
 attached (or, for a message SQS moved after too many receives, the failure recorded in
 message_failure), receives, first failure and any earlier replay. The messages stay in
-the DLQ.`,
+the DLQ.
+
+Webhooks of the identity and background-check providers (persona, stripe, checkr) carry
+personal data: their bodies are never shown, by --body or --json, only the provider's
+event id and type. --unsafe-show-body --reason TEXT shows them: the look is recorded
+first (ops_action dlq_show_body: who, with the OS user, when, why, and each message id)
+and logged as a structured line on stderr.`,
 		Example: `  pipelinectl dlq show --queue checkout
-  pipelinectl dlq show --queue risk-windows-dlq --limit 5 --json`,
+  pipelinectl dlq show --queue risk-windows-dlq --limit 5 --json
+  pipelinectl dlq show --queue provider-webhooks --unsafe-show-body --reason "INC-231: Persona payload shape changed"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var who, osUser string
+			if unsafe {
+				if strings.TrimSpace(reason) == "" {
+					return errors.New("--unsafe-show-body needs --reason: showing personal data is on the record")
+				}
+				var err error
+				if who, err = requireActor(actor); err != nil {
+					return err
+				}
+				if u, err := user.Current(); err == nil {
+					osUser = u.Username
+				}
+				body = true
+			}
 			c, url, closeDeps, err := openDLQ(cmd, queue)
 			defer closeDeps()
 			if err != nil {
@@ -197,6 +219,19 @@ the DLQ.`,
 				return fmt.Errorf("%s: %w", dlq.QueueName(url), err)
 			}
 			sort.SliceStable(ms, func(i, j int) bool { return ms[i].SentAt.Before(ms[j].SentAt) })
+			if unsafe {
+				// On the record before anything is shown; no record, nothing shown.
+				id, err := c.AuditReveal(cmd.Context(), url, dlq.RevealAudit{Actor: who, OSUser: osUser, Reason: reason}, ms)
+				if err != nil {
+					return fmt.Errorf("audit of --unsafe-show-body failed, nothing shown: %w", err)
+				}
+				for _, m := range ms {
+					m.RevealBody()
+				}
+				if id != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "personal data shown: recorded as %s (by %s, reason %q)\n", id, who, reason)
+				}
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				return writeJSON(out, ms)
@@ -210,8 +245,11 @@ the DLQ.`,
 	}
 	cmd.Flags().StringVar(&queue, "queue", "", "queue or DLQ name")
 	cmd.Flags().IntVar(&limit, "limit", 20, "most messages to show (0: all)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (bodies included)")
-	cmd.Flags().BoolVar(&body, "body", false, "print each message's body too")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (bodies included, except those with personal data)")
+	cmd.Flags().BoolVar(&body, "body", false, "print each message's body too (except those with personal data)")
+	cmd.Flags().BoolVar(&unsafe, "unsafe-show-body", false, "also print the bodies with personal data (identity and background-check webhooks); needs --reason, audited")
+	cmd.Flags().StringVar(&reason, "reason", "", "why personal data is shown (recorded; required with --unsafe-show-body)")
+	cmd.Flags().StringVar(&actor, "actor", "", "who (recorded; default $TRUSTDOCS_ACTOR, else the OS user)")
 	return cmd
 }
 
@@ -227,6 +265,9 @@ func printMessage(out io.Writer, m *dlq.Message, body bool) {
 	if m.Subject != "" {
 		fmt.Fprintf(out, "  subject    %s\n", m.Subject)
 	}
+	if m.ProviderEventID != "" || m.ProviderEventType != "" {
+		fmt.Fprintf(out, "  provider   %s event %s  %s\n", m.Provider, or(m.ProviderEventID, "(no id)"), or(m.ProviderEventType, "(no type)"))
+	}
 	errFrom := ""
 	if m.ErrorFrom == "message_failure" {
 		errFrom = " (recorded failure; moved by SQS after too many receives)"
@@ -240,7 +281,10 @@ func printMessage(out io.Writer, m *dlq.Message, body bool) {
 	if m.ReplayID != "" {
 		fmt.Fprintf(out, "  replayed   before, by %s (%s)\n", m.ReplayedBy, m.ReplayID)
 	}
-	if body {
+	switch {
+	case body && m.BodyRedacted:
+		fmt.Fprintf(out, "  body       withheld: %s webhooks carry personal data (--unsafe-show-body --reason TEXT shows it, audited)\n", m.Provider)
+	case body:
 		fmt.Fprintf(out, "  body       %s\n", m.Body)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"trustdocs/evidence"
+	"trustdocs/store"
+	"trustdocs/workers"
 )
 
 func docCmd() *cobra.Command {
@@ -15,12 +17,16 @@ func docCmd() *cobra.Command {
 	var asJSON bool
 	verify := &cobra.Command{
 		Use:   "verify DOC_ID",
-		Short: "Prove a document untouched: hashes, hash file, re-render, retention, legal hold",
+		Short: "Prove a document untouched: hashes, hash file, re-render, evidence and its anchor, retention, legal hold",
 		Long: `verify downloads the document's PDF from S3, recomputes its SHA-256 and compares it
 with the database and with hash_{doc_id}.txt, re-renders the document from the inputs the
 database keeps (template version, clause versions, variables, signers) and compares the
-bytes, and shows the object's retention and legal hold. It exits non-zero on any
-mismatch.`,
+bytes, walks the evidence chain, and, once the envelope has ended, compares every
+evidence row with the copy anchored write-once in S3 (evidence_{doc_id}.json), naming
+the first row that differs: a chain rewritten in PostgreSQL, hashes and all, passes the
+chain check but not this one. A missing anchor is a mismatch; one whose job is still
+queued is reported pending. It shows the object's retention, legal hold and
+server-side encryption, and exits non-zero on any mismatch.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, closeDeps, err := open(cmd, needDB|needAWS)
@@ -54,6 +60,11 @@ mismatch.`,
 					hold += fmt.Sprintf(" (last set by %s: %s)", r.LegalHoldActor, r.LegalHoldWhy)
 				}
 				fmt.Fprintf(out, "legal hold %s\n", hold)
+				enc := r.Encryption
+				if enc == "" {
+					enc = "none (stored before the bucket's default encryption)"
+				}
+				fmt.Fprintf(out, "encryption %s\n", enc)
 			}
 			if !r.OK() {
 				return errors.New("verification failed: the document or its records do not match")
@@ -92,6 +103,45 @@ mismatch.`,
 	hold.Flags().BoolVar(&off, "off", false, "clear the legal hold")
 	hold.Flags().StringVar(&reason, "reason", "", "why (recorded)")
 	hold.Flags().StringVar(&actor, "actor", "", "who asks for it (recorded)")
-	cmd.AddCommand(verify, hold)
+	cmd.AddCommand(verify, hold, anchorCmd())
 	return cmd
+}
+
+// anchorCmd queues the anchor of a document whose envelope ended without one (doc
+// verify: "missing"). The job is idempotent: an anchor that exists is compared, never
+// rewritten.
+func anchorCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "anchor DOC_ID",
+		Short: "Queue the evidence anchor of a document whose envelope has ended (when doc verify says it is missing)",
+		Long: `anchor queues the anchor_evidence job of a document whose envelope has ended
+(completed, voided or expired): the worker writes its evidence log write-once to
+evidence_{doc_id}.json, or, if the anchor exists, checks the database against it. Use
+it when doc verify reports the anchor missing; then follow the job with trace.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, closeDeps, err := open(cmd, needRiver)
+			if err != nil {
+				return err
+			}
+			defer closeDeps()
+			doc, err := store.DocByID(cmd.Context(), d.pool, args[0])
+			if err != nil {
+				return err
+			}
+			if !evidence.Terminal(doc.EnvelopeStatus) {
+				return fmt.Errorf("doc %s: the envelope is %s: evidence is anchored once it has ended", doc.DocID, doc.EnvelopeStatus)
+			}
+			res, err := d.river.Insert(cmd.Context(), workers.AnchorEvidenceArgs{DocID: doc.DocID}, nil)
+			if err != nil {
+				return fmt.Errorf("queue the anchor of %s: %w", doc.DocID, err)
+			}
+			if res.UniqueSkippedAsDuplicate {
+				fmt.Fprintf(cmd.OutOrStdout(), "anchor_evidence job %d of %s exists already (%s)\n", res.Job.ID, doc.DocID, res.Job.State)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "queued anchor_evidence job %d for %s\n", res.Job.ID, doc.DocID)
+			return nil
+		},
+	}
 }

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -25,6 +26,8 @@ stripe, checkr), verifies them and enqueues them on the provider-webhooks queue.
 
 Configured by environment variables (defaults point at the local stack, see README.md):
 RECEIVER_ADDR, WEBHOOK_QUEUE, WEBHOOK_SECRET_<PROVIDER> (comma-separated for rotation),
+WEBHOOK_MAX_BYTES, RECEIVER_READ_TIMEOUT, RECEIVER_WRITE_TIMEOUT, RECEIVER_IDLE_TIMEOUT,
+RECEIVER_MAX_INFLIGHT_PER_PROVIDER, RECEIVER_MAX_UNVERIFIED_PER_PROVIDER,
 TRUSTDOCS_STACK, AWS_REGION, AWS_ENDPOINT_URL[_SQS], SHUTDOWN_GRACE, LOG_LEVEL.
 
 Endpoints: POST /webhooks/{provider}, GET /healthz, GET /readyz, GET /metrics.
@@ -51,13 +54,18 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 	reg := telemetry.NewRegistry("receiver", telemetry.Version())
 	srv := telemetry.NewServer(log, reg, checks)
+	if cfg.Pprof {
+		srv.ServePprof(cfg.PprofRemote)
+	}
 	queueURL, err := infra.QueueURL(ctx, cfg, clients.SQS, cfg.WebhookQueue)
 	if err != nil {
 		return err
 	}
 	wh := webhook.NewHandler(cfg.WebhookSecrets, clients.SQS, queueURL, reg, log)
 	wh.MaxBody = int64(cfg.WebhookMaxBytes)
+	wh.Limits = webhook.Limits{Unverified: cfg.Receiver.MaxUnverified, Queued: cfg.Receiver.MaxInflight}
 	srv.Mux.Handle("POST /webhooks/{provider}", wh)
+	srv.Timeouts = telemetry.Timeouts{Read: cfg.Receiver.ReadTimeout, Write: cfg.Receiver.WriteTimeout, Idle: cfg.Receiver.IdleTimeout}
 	addr, err := srv.Listen(cfg.ReceiverAddr)
 	if err != nil {
 		return fmt.Errorf("RECEIVER_ADDR %s: %w", cfg.ReceiverAddr, err)
@@ -68,7 +76,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	// The server first: the requests it waits for are waiting for the batcher, which
+	// then sends whatever is left and waits for SQS's answers.
+	if err := errors.Join(srv.Shutdown(sctx), wh.Close(sctx)); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info().Msg("receiver stopped")

@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 
 	deps := &workers.Deps{
 		DB: pool, SNS: clients.SNS, PipelineTopicARN: topicARN,
-		Docs:  docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv},
+		Docs:  docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv, KMSKeyID: cfg.DocsKMSKeyID},
 		ESign: provider, Log: log,
 		AgeCheckers: identity.AgeCheckers, Reports: identity.Reports, AgeUnverified: identity.AgeUnverified,
 		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
