@@ -28,9 +28,10 @@ Configured by environment variables (defaults point at the local stack, see READ
 RECEIVER_ADDR, WEBHOOK_QUEUE, WEBHOOK_SECRET_<PROVIDER> (comma-separated for rotation),
 WEBHOOK_MAX_BYTES, RECEIVER_READ_TIMEOUT, RECEIVER_WRITE_TIMEOUT, RECEIVER_IDLE_TIMEOUT,
 RECEIVER_MAX_INFLIGHT_PER_PROVIDER, RECEIVER_MAX_UNVERIFIED_PER_PROVIDER,
-TRUSTDOCS_STACK, AWS_REGION, AWS_ENDPOINT_URL[_SQS], SHUTDOWN_GRACE, LOG_LEVEL.
+TRUSTDOCS_STACK, AWS_REGION, AWS_ENDPOINT_URL[_SQS], SHUTDOWN_GRACE, LOG_LEVEL, PPROF.
 
-Endpoints: POST /webhooks/{provider}, GET /healthz, GET /readyz, GET /metrics.
+Endpoints: POST /webhooks/{provider}, GET /healthz, GET /readyz, GET /metrics, and with
+PPROF=1 GET /debug/pprof/ (loopback clients only unless PPROF_REMOTE=1).
 `
 
 func run(ctx context.Context, args []string, stderr io.Writer) error {
