@@ -80,6 +80,8 @@ func TestPipelineRunsAsTheRuntimeRole(t *testing.T) {
 	waitUntil("envelopes sent", func() bool {
 		return st.count(t, `select count(*) from doc_instance where envelope_status = 'sent'`) == 2
 	})
+	require.Positive(t, st.count(t, `select count(*) from pg_stat_activity where usename = $1 and datname = current_database()`, runtime),
+		"the worker is logged in as the runtime role")
 	packID := st.text(t, `select pack_id from doc_pack`)
 	r = runBin(t, env, "pipelinectl", "sandbox", "sign", packID)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)

@@ -263,7 +263,7 @@ var Vars = []Var{
 	{"RECEIVER_READ_TIMEOUT", "10s", "longest the receiver waits for a request's headers and body (408, connection closed, above)"},
 	{"RECEIVER_WRITE_TIMEOUT", "20s", "longest from a request's headers to the end of its answer; more than RECEIVER_READ_TIMEOUT plus the 5 s enqueue wait"},
 	{"RECEIVER_IDLE_TIMEOUT", "75s", "how long a keep-alive connection to the receiver may wait for its next request"},
-	{"RECEIVER_MAX_INFLIGHT_PER_PROVIDER", "256", "verified webhooks of one provider waiting for SQS at once; beyond, 503 with Retry-After"},
+	{"RECEIVER_MAX_INFLIGHT_PER_PROVIDER", "1024", "verified webhooks of one provider waiting for SQS at once; beyond, 503 with Retry-After"},
 	{"RECEIVER_MAX_UNVERIFIED_PER_PROVIDER", "512", "requests of one provider reading their body or being verified at once; beyond, 503 with Retry-After"},
 	{"WEBHOOK_SECRET_<PROVIDER>", "", "webhook secrets per provider (DOCUSIGN, DROPBOXSIGN, PERSONA, STRIPE, CHECKR), comma-separated during rotation"},
 	{"CONSUMER_CONCURRENCY", "1", "SQS receive loops per queue in the worker (one keeps up with ~6,000 events/s; BENCHMARKS.md)"},
@@ -407,7 +407,7 @@ func LoadFrom(getenv func(string) string) (Config, error) {
 		ReadTimeout:   durVar("RECEIVER_READ_TIMEOUT", 10*time.Second),
 		WriteTimeout:  durVar("RECEIVER_WRITE_TIMEOUT", 20*time.Second),
 		IdleTimeout:   durVar("RECEIVER_IDLE_TIMEOUT", 75*time.Second),
-		MaxInflight:   intVar("RECEIVER_MAX_INFLIGHT_PER_PROVIDER", 256),
+		MaxInflight:   intVar("RECEIVER_MAX_INFLIGHT_PER_PROVIDER", 1024),
 		MaxUnverified: intVar("RECEIVER_MAX_UNVERIFIED_PER_PROVIDER", 512),
 	}
 	c.Stuck = Stuck{

@@ -7,6 +7,8 @@
 //
 //   - db.go: Tx, Pool, DB, Querier, InTx, ErrNotFound.
 //   - migrate.go: River's schema and ours (migrations/), under an advisory lock.
+//   - roles.go: the owner and runtime roles of `pipelinectl migrate --roles`, and the
+//     runtime role's grants (RuntimeGrants); its statements run at migrate time only.
 //   - inbox.go: inbox (event dedupe) and message_failure (last transient error).
 //   - ops.go: ops_action and ops_action_item (the operators' audit).
 //   - jobs.go: counts of failed River jobs, for alerts.

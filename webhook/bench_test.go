@@ -13,10 +13,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/rs/zerolog"
@@ -46,11 +48,22 @@ func benchQueue(b *testing.B) (*sqs.Client, string) {
 	return clients.SQS, url
 }
 
+// cpuTime is the CPU this process has used, user and system: the load generator's and
+// the receiver's, which share it. Per request it compares versions on a machine whose
+// other load moves the latencies.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkReceiverOpenLoop sends signed Checkr webhooks to the real handler over HTTP
 // on loopback, at a fixed arrival rate (open loop: a slow answer does not slow the
 // sender, so queueing delay shows in the latencies), with the SQS queue on loopback
-// (fauxqs). It reports, per rate, the answered and the verified (200) rates and the p50
-// and p99 latency from when each request was due.
+// (fauxqs). It reports, per rate, the answered and the verified (200) rates, the p50
+// and p99 latency from when each request was due, and this process's CPU per request.
 //
 //	go test -run '^$' -bench ReceiverOpenLoop -benchtime 1x ./webhook/
 //	go test -run '^$' -bench ReceiverOpenLoop -benchtime 1x ./webhook/ -args -bench.rates=3000 -bench.seconds=5
@@ -62,8 +75,24 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	defer h.Close(context.Background())
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 10 * time.Second}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}, Timeout: 10 * time.Second}
 	r := checkr(checkrBody, "ck-new")
+	// Warm up: connections to the handler and to SQS, and fauxqs, before any rate.
+	var warm sync.WaitGroup
+	for range 16 {
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			for range 20 {
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/checkr", bytes.NewReader(r.body))
+				req.Header = r.header.Clone()
+				if resp, err := hc.Do(req); err == nil {
+					drain(resp)
+				}
+			}
+		}()
+	}
+	warm.Wait()
 
 	for _, f := range strings.Split(*benchRates, ",") {
 		rate, err := strconv.Atoi(strings.TrimSpace(f))
@@ -75,6 +104,7 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 			lat := make([]time.Duration, total)
 			codes := make([]int, total)
 			var wg sync.WaitGroup
+			cpu0 := cpuTime()
 			start := time.Now()
 			b.ResetTimer()
 			for i := range total {
@@ -88,13 +118,14 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 					resp, err := hc.Do(req)
 					if err == nil {
 						codes[i] = resp.StatusCode
-						resp.Body.Close()
+						drain(resp)
 					}
 					lat[i] = time.Since(due) // from when it was due: includes any queueing
 				}()
 			}
 			wg.Wait()
 			elapsed := time.Since(start)
+			cpu := cpuTime() - cpu0
 			b.StopTimer()
 			ok, answered := 0, 0
 			for _, c := range codes {
@@ -111,6 +142,7 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 			b.ReportMetric(float64(lat[total/2].Microseconds())/1000, "p50_ms")
 			b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99_ms")
 			b.ReportMetric(float64(total-ok), "not_200")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(total), "cpu_us/req")
 		})
 	}
 }
@@ -130,14 +162,22 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 //
 //	go test -run '^$' -bench EnqueueVsBare -benchtime 5x ./webhook/
 func BenchmarkEnqueueVsBareSendMessage(b *testing.B) {
-	client, url := benchQueue(b)
-	h := webhook.NewHandler(secrets, client, url, nil, zerolog.Nop())
+	shared, url := benchQueue(b)
+	h := webhook.NewHandler(secrets, shared, url, nil, zerolog.Nop())
+	// bare and batcher get a client that keeps a connection per sender, as the handler's
+	// has one per batch call: neither side pays for dialing.
+	client := shared
+	if bc, ok := shared.Options().HTTPClient.(*awshttp.BuildableClient); ok {
+		client = sqs.New(shared.Options(), func(o *sqs.Options) {
+			o.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = *benchConcurrency })
+		})
+	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/{provider}", h)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	defer h.Close(context.Background())
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024}, Timeout: 10 * time.Second}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}, Timeout: 10 * time.Second}
 	r := checkr(checkrBody, "ck-new")
 	batcher := webhook.NewBatcher(client, url, webhook.BatchOptions{})
 	defer batcher.Close(context.Background())
@@ -182,7 +222,7 @@ func BenchmarkEnqueueVsBareSendMessage(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			resp.Body.Close()
+			drain(resp)
 			if resp.StatusCode != http.StatusOK {
 				return fmt.Errorf("HTTP %d", resp.StatusCode)
 			}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,7 +39,7 @@ type Limits struct {
 
 // DefaultLimits are RECEIVER_MAX_UNVERIFIED_PER_PROVIDER and
 // RECEIVER_MAX_INFLIGHT_PER_PROVIDER's defaults (README "Configuration" says why).
-var DefaultLimits = Limits{Unverified: 512, Queued: 256}
+var DefaultLimits = Limits{Unverified: 512, Queued: 1024}
 
 // retryAfter is the Retry-After of a 503 for a full budget: the budgets drain in
 // milliseconds when SQS answers, so a second is enough for a slot to be free.
@@ -73,7 +74,7 @@ type budgets struct{ unverified, queued atomic.Int64 }
 func NewHandler(secrets map[string][]string, client *sqs.Client, queueURL string, reg prometheus.Registerer, log zerolog.Logger) *Handler {
 	var api BatchAPI
 	if client != nil {
-		api = client
+		api = withIdleConns(client, defaultMaxCalls)
 	}
 	h := &Handler{Secrets: secrets, Queue: NewBatcher(api, queueURL, BatchOptions{}), MaxBody: DefaultMaxBody,
 		Limits: DefaultLimits, EnqueueTimeout: 5 * time.Second, Now: time.Now, Log: log,
@@ -240,4 +241,17 @@ func newReceiptID(now time.Time) string {
 	b := make([]byte, 10)
 	_, _ = rand.Read(b)
 	return now.UTC().Format("20060102T150405.000Z") + "_" + hex.EncodeToString(b)
+}
+
+// withIdleConns returns client with room for n idle connections per host (the SDK's
+// default is 10), so the batcher's n concurrent calls reuse their connections instead
+// of dialing and closing one each; the client's other settings are kept.
+func withIdleConns(client *sqs.Client, n int) *sqs.Client {
+	bc, ok := client.Options().HTTPClient.(*awshttp.BuildableClient)
+	if !ok {
+		return client
+	}
+	return sqs.New(client.Options(), func(o *sqs.Options) {
+		o.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = n })
+	})
 }

@@ -175,6 +175,6 @@ func printMigrate(out io.Writer, res store.MigrateResult) {
 		fmt.Fprintf(out, "schema now at version %d\n", res.Version)
 	}
 	for _, name := range res.Granted {
-		fmt.Fprintf(out, "granted %s its privileges on %d tables and sequences (store.RuntimeGrants)\n", name, res.Relations)
+		fmt.Fprintf(out, "granted %s its privileges, exactly store.RuntimeGrants, on the schema's %d tables and sequences\n", name, res.Relations)
 	}
 }
