@@ -531,3 +531,15 @@ func scramVerifierWith(password string, salt []byte, iterations int) (string, er
 	b64 := base64.StdEncoding.EncodeToString
 	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", iterations, b64(salt), b64(storedKey[:]), b64(serverKey)), nil
 }
+
+// OwnsRiverJobs reports whether the connected role owns River's job table: only then
+// may it reindex its indexes (River's leader does nightly). The runtime role does not.
+func OwnsRiverJobs(ctx context.Context, q Querier) (bool, error) {
+	var owns bool
+	err := q.QueryRow(ctx, `select coalesce((select pg_get_userbyid(relowner) = current_user from pg_class
+		where oid = to_regclass('river_job')), false)`).Scan(&owns)
+	if err != nil {
+		return false, fmt.Errorf("owner of river_job: %w", err)
+	}
+	return owns, nil
+}

@@ -20,6 +20,7 @@ import (
 	"trustdocs/consumer"
 	"trustdocs/docstore"
 	"trustdocs/infra"
+	"trustdocs/store"
 	"trustdocs/telemetry"
 	"trustdocs/trustcache"
 	"trustdocs/workers"
@@ -66,9 +67,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 
-	// One connection per River worker of the busiest queue, and some for the consumers,
-	// River's fetches, its notifier and its leader.
-	pool, err := infra.OpenPoolSized(ctx, cfg, cfg.RiverWorkerConcurrent+16)
+	// pgx's default pool (4 connections on 2 CPUs) for 20 River workers is on purpose:
+	// a pool of 36 made PostgreSQL spend twice the CPU per document on 2 cores, its
+	// backends contending (BENCHMARKS.md, end to end). pool_max_conns in DATABASE_URL
+	// sizes it for a database on its own machine.
+	pool, err := infra.OpenPool(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -115,6 +118,14 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	// River fetches a queue at most once per cooldown, RIVER_WORKERS jobs at a time: at
 	// its default (100 ms) a backlog of documents left most workers idle (issue 15).
 	rcfg.FetchCooldown = cfg.RiverFetchCooldown
+	// Only an index's owner may reindex it: under the runtime role River's nightly
+	// reindex would fail on every index, so it is left to the owner (RUNBOOK).
+	if owns, err := store.OwnsRiverJobs(ctx, pool); err != nil {
+		return err
+	} else if !owns {
+		rcfg.ReindexerIndexNames = []string{}
+		log.Info().Msg("River's nightly reindex is off: this role does not own river_job (the owner reindexes, see RUNBOOK)")
+	}
 	rc, err := river.NewClient(riverpgxv5.New(pool), rcfg)
 	if err != nil {
 		return fmt.Errorf("river: %w", err)
