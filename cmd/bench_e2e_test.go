@@ -157,6 +157,9 @@ func BenchmarkE2EVsFloor(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50_ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99_ms")
 	b.ReportMetric(0, "ns/op")
+	for _, svc := range []string{"worker", "postgres", "minio"} {
+		b.ReportMetric(cpu.perDoc(svc), svc+"_cpu_ms/doc")
+	}
 	b.Logf("medians of %d rounds: e2e %.0f docs/s to issued, %.0f to sent; floor %.0f docs/s; ratio e2e/floor %.2f", b.N, issued, sent, floor, issued/floor)
 	b.Logf("latency at %.1f checkouts/s (half the load), %d checkouts: p50 %v, p99 %v, max %v", rate, len(lat), lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1])
 	b.Logf("CPU per document during the e2e rounds (ms): %s", cpu)
@@ -414,11 +417,15 @@ func (c *cpuUse) add(before, after map[string]int64, docs int) {
 	c.docs += docs
 }
 
+func (c cpuUse) perDoc(service string) float64 {
+	return float64(c.ticks[service]) * 10 / float64(max(c.docs, 1)) // USER_HZ is 100 on Linux
+}
+
 func (c cpuUse) String() string {
 	var parts []string
 	var total float64
 	for _, k := range []string{"worker", "postgres", "minio", "fauxqs", "dynamodb"} {
-		ms := float64(c.ticks[k]) * 10 / float64(max(c.docs, 1)) // USER_HZ is 100 on Linux
+		ms := c.perDoc(k)
 		total += ms
 		parts = append(parts, fmt.Sprintf("%s %.2f", k, ms))
 	}
