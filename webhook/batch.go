@@ -92,6 +92,8 @@ type Batcher struct {
 
 	mu     sync.RWMutex // held for reading while a message is handed in, for writing by Close
 	closed bool
+
+	handedIn atomic.Int64 // messages taken in since the start, for tests to wait on
 }
 
 // A message's life in the batcher: waiting in a batch, taken into a call, or abandoned
@@ -145,6 +147,7 @@ func (b *Batcher) Send(ctx context.Context, m Message) error {
 	select {
 	case b.in <- p:
 		b.mu.RUnlock()
+		b.handedIn.Add(1)
 	case <-ctx.Done():
 		b.mu.RUnlock()
 		return fmt.Errorf("enqueue not attempted (batcher full): %w", ctx.Err())

@@ -46,7 +46,7 @@ func TestBatcherAgainstTheLocalQueue(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	api := &countingAPI{BatchAPI: b.sqs}
-	batcher := webhook.NewBatcher(api, b.url, webhook.BatchOptions{Linger: 20 * time.Millisecond})
+	batcher := webhook.NewBatcher(api, b.url, webhook.BatchOptions{Linger: 100 * time.Millisecond})
 	attrs := func(provider string) map[string]sqstypes.MessageAttributeValue { // as the receiver sent them with SendMessage
 		return map[string]sqstypes.MessageAttributeValue{
 			events.TypeAttribute: {DataType: aws.String("String"), StringValue: aws.String(events.WebhookReceived)},

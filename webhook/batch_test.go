@@ -80,6 +80,12 @@ func sendAll(ctx context.Context, b *webhook.Batcher, bodies []string) []error {
 	return errs
 }
 
+// handedIn waits until b has taken in n messages.
+func handedIn(t *testing.T, b *webhook.Batcher, n int64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return b.HandedIn() == n }, 5*time.Second, time.Millisecond)
+}
+
 func bodies(n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -92,7 +98,7 @@ func TestBatcherCoalescesConcurrentSendsIntoBatchesOfAtMostTen(t *testing.T) {
 	t.Parallel()
 	f := &fakeSQS{}
 	// A long linger: only the size rule can flush the first batches.
-	b := webhook.NewBatcher(f, "q", webhook.BatchOptions{Linger: 200 * time.Millisecond})
+	b := webhook.NewBatcher(f, "q", webhook.BatchOptions{Linger: time.Second})
 	defer b.Close(context.Background())
 	want := bodies(25)
 	for i, err := range sendAll(context.Background(), b, want) {
@@ -203,12 +209,18 @@ func TestBatcherFailedCallFailsEverySendOfThatCall(t *testing.T) {
 func TestBatcherEntryWithoutAnAnswerIsAnError(t *testing.T) {
 	t.Parallel()
 	f := &fakeSQS{answer: func(entries []sqstypes.SendMessageBatchRequestEntry) (*sqs.SendMessageBatchOutput, error) {
-		return allOK(entries[:len(entries)-1]), nil // the last entry is in neither list
+		var answered []sqstypes.SendMessageBatchRequestEntry
+		for _, e := range entries {
+			if *e.MessageBody != "unanswered" { // in neither list
+				answered = append(answered, e)
+			}
+		}
+		return allOK(answered), nil
 	}}
 	b := webhook.NewBatcher(f, "q", webhook.BatchOptions{Linger: 50 * time.Millisecond})
 	defer b.Close(context.Background())
 	failed := 0
-	for _, err := range sendAll(context.Background(), b, bodies(3)) {
+	for _, err := range sendAll(context.Background(), b, append(bodies(3), "unanswered")) {
 		if err != nil {
 			failed++
 			require.Contains(t, err.Error(), "neither success nor failure")
@@ -229,7 +241,7 @@ func TestBatcherSendCancelledWhileWaitingIsNeverSent(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	waiting := make(chan error, 1)
 	go func() { waiting <- b.Send(ctx, msg("cancelled")) }()
-	time.Sleep(20 * time.Millisecond) // handed in, batched, its call blocked behind the first
+	handedIn(t, b, 2) // batched, its call blocked behind the first
 	cancel()
 	select {
 	case err := <-waiting:
@@ -254,15 +266,16 @@ func TestBatcherSendCancelledWhileWaitingIsNeverSent(t *testing.T) {
 func TestBatcherSendCancelledDuringItsCallDoesNotCancelTheOthers(t *testing.T) {
 	t.Parallel()
 	f := &fakeSQS{started: make(chan []sqstypes.SendMessageBatchRequestEntry, 10), gate: make(chan struct{})}
-	b := webhook.NewBatcher(f, "q", webhook.BatchOptions{Linger: 20 * time.Millisecond})
+	// Ten fill a batch: one call, whatever the timing.
+	b := webhook.NewBatcher(f, "q", webhook.BatchOptions{Linger: time.Hour})
 	defer b.Close(context.Background())
 	ctx, cancel := context.WithCancel(context.Background())
 	mine := make(chan error, 1)
-	other := make(chan error, 1)
 	go func() { mine <- b.Send(ctx, msg("mine")) }()
-	go func() { other <- b.Send(context.Background(), msg("other")) }()
+	others := make(chan []error, 1)
+	go func() { others <- sendAll(context.Background(), b, bodies(9)) }()
 	call := <-f.started
-	require.Len(t, call, 2, "both in one call")
+	require.Len(t, call, webhook.MaxBatchEntries, "all ten in one call")
 	cancel()
 	select {
 	case err := <-mine:
@@ -272,7 +285,9 @@ func TestBatcherSendCancelledDuringItsCallDoesNotCancelTheOthers(t *testing.T) {
 		t.Fatal("a cancelled Send must return without waiting for SQS")
 	}
 	close(f.gate)
-	require.NoError(t, <-other, "the call went on for the other message")
+	for _, err := range <-others {
+		require.NoError(t, err, "the call went on for the other messages")
+	}
 }
 
 func TestBatcherCloseSendsWhatItHoldsAndWaitsForTheAnswers(t *testing.T) {
@@ -283,7 +298,7 @@ func TestBatcherCloseSendsWhatItHoldsAndWaitsForTheAnswers(t *testing.T) {
 	for _, body := range bodies(3) {
 		go func() { errs <- b.Send(context.Background(), msg(body)) }()
 	}
-	time.Sleep(20 * time.Millisecond)
+	handedIn(t, b, 3)
 	closed := make(chan error, 1)
 	go func() { closed <- b.Close(context.Background()) }()
 	call := <-f.started

@@ -153,7 +153,7 @@ func TestEntryRefusedBySQSAnswers503ToItsRequestOnly(t *testing.T) {
 		return out, nil
 	}}
 	h, reg, mux := fakeHandler(f, webhook.DefaultLimits)
-	h.Queue = webhook.NewBatcher(f, "q", webhook.BatchOptions{Linger: 50 * time.Millisecond}) // one batch for all three
+	h.Queue = webhook.NewBatcher(f, "q", webhook.BatchOptions{Linger: time.Second}) // one batch for all three
 	defer h.Close(context.Background())
 	codes := make(chan [2]any, 3)
 	go func() { codes <- [2]any{"checkr", serve(mux, "checkr", checkr(checkrBody, "ck-new")).Code} }()
