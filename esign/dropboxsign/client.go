@@ -57,20 +57,13 @@ func New(cfg Config) (*Client, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("dropboxsign: config is missing %s", strings.Join(missing, ", "))
 	}
-	if cfg.APIURL == "" {
-		cfg.APIURL = DefaultAPIURL
-	}
-	u, err := url.Parse(cfg.APIURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("dropboxsign: APIURL %q is not an absolute http(s) URL", cfg.APIURL)
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultHTTPTimeout}
+	base, err := apierror.BaseURL("dropboxsign", cfg.APIURL, DefaultAPIURL)
+	if err != nil {
+		return nil, err
 	}
 	retry := apierror.Retry{MaxAttempts: cfg.MaxAttempts, MaxWait: cfg.MaxWait, Sleep: cfg.Sleep, Observe: cfg.Observe}
 	retry.SetDefaults()
-	return &Client{cfg: cfg, base: strings.TrimRight(cfg.APIURL, "/"), hc: hc, now: time.Now, retry: retry}, nil
+	return &Client{cfg: cfg, base: base, hc: apierror.HTTPClient(cfg.HTTPClient, defaultHTTPTimeout), now: time.Now, retry: retry}, nil
 }
 
 // Name is the provider's name, as in /webhooks/{provider} and the envelopes table.

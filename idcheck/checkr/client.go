@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -52,20 +51,13 @@ func New(cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.APIKey) == "" {
 		return nil, fmt.Errorf("%s: config is missing APIKey", providerName)
 	}
-	if cfg.APIURL == "" {
-		cfg.APIURL = DefaultAPIURL
-	}
-	u, err := url.Parse(cfg.APIURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("%s: APIURL %q is not an absolute http(s) URL", providerName, cfg.APIURL)
-	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: defaultHTTPTimeout}
+	base, err := apierror.BaseURL(providerName, cfg.APIURL, DefaultAPIURL)
+	if err != nil {
+		return nil, err
 	}
 	retry := apierror.Retry{MaxAttempts: cfg.MaxAttempts, MaxWait: cfg.MaxWait, Sleep: cfg.Sleep, Observe: cfg.Observe}
 	retry.SetDefaults()
-	return &Client{cfg: cfg, base: strings.TrimRight(cfg.APIURL, "/"), hc: hc, now: time.Now, retry: retry}, nil
+	return &Client{cfg: cfg, base: base, hc: apierror.HTTPClient(cfg.HTTPClient, defaultHTTPTimeout), now: time.Now, retry: retry}, nil
 }
 
 // Name is the provider's name, as in /webhooks/{provider}.

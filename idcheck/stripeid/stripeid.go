@@ -10,12 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/stripe/stripe-go/v82"
 
+	"trustdocs/apierror"
 	"trustdocs/idcheck"
 )
 
@@ -63,12 +63,9 @@ func New(cfg Config) (*Client, error) {
 	if strings.TrimSpace(cfg.APIKey) == "" {
 		return nil, errors.New("stripeid: config is missing APIKey")
 	}
-	if cfg.APIURL == "" {
-		cfg.APIURL = DefaultAPIURL
-	}
-	u, err := url.Parse(cfg.APIURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("stripeid: APIURL %q is not an absolute http(s) URL", cfg.APIURL)
+	base, err := apierror.BaseURL("stripeid", cfg.APIURL, DefaultAPIURL)
+	if err != nil {
+		return nil, err
 	}
 	retries := int64(cfg.MaxRetries)
 	switch {
@@ -84,7 +81,7 @@ func New(cfg Config) (*Client, error) {
 	hc.Transport = noting{next: hc.Transport}
 	backend := stripe.GetBackendWithConfig(stripe.APIBackend, &stripe.BackendConfig{
 		HTTPClient:        &hc,
-		URL:               stripe.String(cfg.APIURL),
+		URL:               stripe.String(base),
 		MaxNetworkRetries: stripe.Int64(retries),
 		// Silent: at debug level stripe-go logs every response body, and its error
 		// logs quote bodies it cannot decode; either could hold a date of birth.
