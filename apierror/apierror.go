@@ -75,3 +75,21 @@ func RetryHint(status int, h http.Header, now time.Time, reset func(h http.Heade
 	}
 	return 0
 }
+
+// Dialect is how one provider words a failure: its name, the text it puts in an error
+// body, and how its rate-limit headers say when to come back after a 429.
+type Dialect struct {
+	Provider string
+	Message  func(Reply) string
+	Reset    func(h http.Header, now time.Time) time.Duration
+}
+
+// Failure turns a failed exchange into an *Error: Status 0 when no answer came (err),
+// else the provider's status, its words and the wait it asked for.
+func (d Dialect) Failure(op string, rep Reply, err error, now time.Time) *Error {
+	if err != nil {
+		return &Error{Provider: d.Provider, Op: op, Message: err.Error()}
+	}
+	return &Error{Provider: d.Provider, Op: op, Status: rep.Status, Message: d.Message(rep),
+		RetryAfter: RetryHint(rep.Status, rep.Header, now, d.Reset)}
+}

@@ -86,12 +86,11 @@ func (c *Client) once(ctx context.Context, r request) (apierror.Reply, error) {
 
 // failure turns a failed exchange into an *esign.Error: Status 0 when no answer came.
 func (c *Client) failure(op string, rep apierror.Reply, err error) *esign.Error {
-	if err != nil {
-		return &esign.Error{Provider: providerName, Op: op, Message: err.Error()}
-	}
-	return &esign.Error{Provider: providerName, Op: op, Status: rep.Status, Message: apiMessage(rep),
-		RetryAfter: apierror.RetryHint(rep.Status, rep.Header, c.now(), rateLimitReset)}
+	return dialect.Failure(op, rep, err, c.now())
 }
+
+// dialect is how this provider words its failures.
+var dialect = apierror.Dialect{Provider: providerName, Message: apiMessage, Reset: rateLimitReset}
 
 // apiMessage is Dropbox Sign's "error_name: error_msg", or what else the body says.
 func apiMessage(rep apierror.Reply) string {

@@ -53,12 +53,11 @@ func (c *Client) once(ctx context.Context, path string) (apierror.Reply, error) 
 
 // failure turns a failed exchange into an *apierror.Error: Status 0 when no answer came.
 func (c *Client) failure(op string, rep apierror.Reply, err error) *apierror.Error {
-	if err != nil {
-		return &apierror.Error{Provider: providerName, Op: op, Message: err.Error()}
-	}
-	return &apierror.Error{Provider: providerName, Op: op, Status: rep.Status, Message: apiMessage(rep),
-		RetryAfter: apierror.RetryHint(rep.Status, rep.Header, c.now(), rateLimitReset)}
+	return dialect.Failure(op, rep, err, c.now())
 }
+
+// dialect is how this provider words its failures.
+var dialect = apierror.Dialect{Provider: providerName, Message: apiMessage, Reset: rateLimitReset}
 
 // apiMessage is Checkr's error text, the "error" member of its error bodies ("Bad
 // authentication error", "Resource not found"), cut to maxMessage. A body in another

@@ -62,12 +62,11 @@ func (c *Client) once(ctx context.Context, path string, query url.Values) (apier
 
 // failure turns a failed exchange into an *apierror.Error: Status 0 when no answer came.
 func (c *Client) failure(op string, rep apierror.Reply, err error) *apierror.Error {
-	if err != nil {
-		return &apierror.Error{Provider: providerName, Op: op, Message: err.Error()}
-	}
-	return &apierror.Error{Provider: providerName, Op: op, Status: rep.Status, Message: apiMessage(rep),
-		RetryAfter: apierror.RetryHint(rep.Status, rep.Header, c.now(), rateLimitReset)}
+	return dialect.Failure(op, rep, err, c.now())
 }
+
+// dialect is how this provider words its failures.
+var dialect = apierror.Dialect{Provider: providerName, Message: apiMessage, Reset: rateLimitReset}
 
 // apiMessage is Persona's errors[].title and details ("Record not found", "Rate limit
 // exceeded: You have hit your rate limit of 300 requests / min. ..."), joined, cut and
