@@ -31,9 +31,9 @@ import (
 // number of receive loops (the consumer's Concurrency). Each iteration moves
 // -bench.messages messages through each, alternating. A round ends when its last
 // message is deleted, on both sides. The ratio compares the median rounds (target: at
-// least 0.8): the emulator now and then loses a receive response, which hides its
-// messages for the visibility timeout and would make a mean measure the emulator
-// rather than the code.
+// least 0.8): a receive response lost on the way hides its messages for the visibility
+// timeout and would make a mean measure that rather than the code. (Such losses were
+// common before infra.SDKHTTPClient: a race in the SDK's client, not the emulator.)
 //
 //	go test -run '^$' -bench ConsumerVsBare -benchtime 10x ./consumer/
 func BenchmarkConsumerVsBareLoop(b *testing.B) {

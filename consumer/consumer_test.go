@@ -227,8 +227,9 @@ func TestDatabaseOutageLosesNothingAndDeadLettersNothing(t *testing.T) {
 	t.Cleanup(viaProxy.Close)
 
 	// What this test proves is that the consumer itself dead-letters nothing while the
-	// database is away. The emulator now and then loses a receive response (the SDK
-	// retries), which SQS counts as a receive; with the suite's maxReceiveCount of 2 the
+	// database is away. A receive response lost on the way (the SDK retries; see
+	// infra.SDKHTTPClient for the cause that used to make it common here) still counts
+	// as a receive; with the suite's maxReceiveCount of 2 the
 	// redrive policy could then move a message on its own. So this queue allows 10
 	// (setup above).
 	attrs, err := b.aws.SQS.GetQueueAttributes(b.ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(b.url),

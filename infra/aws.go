@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -49,6 +50,9 @@ func NewAWS(ctx context.Context, cfg config.Config, log zerolog.Logger) (*AWS, e
 	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	if bc, ok := ac.HTTPClient.(*awshttp.BuildableClient); ok {
+		ac.HTTPClient = SDKHTTPClient{bc}
 	}
 	return &AWS{
 		SQS: sqs.NewFromConfig(ac, func(o *sqs.Options) {

@@ -65,9 +65,8 @@ func Config(t testing.TB) config.Config {
 	cfg.TrustCacheTable += s
 	cfg.Retention = config.Retention{Days: 1}
 	cfg.MaxReceiveCount = 2
-	// fauxqs now and then loses a receive response on loopback; the SDK retries, and the
-	// messages of the lost response stay invisible for the visibility timeout. A short
-	// one keeps that to seconds in tests.
+	// A receive response lost on the way (the SDK retries) leaves its messages
+	// invisible for the visibility timeout; a short one keeps that to seconds in tests.
 	cfg.VisibilityTimeout = 10 * time.Second
 	return cfg
 }

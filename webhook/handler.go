@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"trustdocs/events"
+	"trustdocs/infra"
 )
 
 // DefaultMaxBody bounds a webhook body. Provider payloads are a few KB; base64 in the
@@ -247,11 +247,11 @@ func newReceiptID(now time.Time) string {
 // default is 10), so the batcher's n concurrent calls reuse their connections instead
 // of dialing and closing one each; the client's other settings are kept.
 func withIdleConns(client *sqs.Client, n int) *sqs.Client {
-	bc, ok := client.Options().HTTPClient.(*awshttp.BuildableClient)
+	hc, ok := client.Options().HTTPClient.(infra.SDKHTTPClient)
 	if !ok {
 		return client
 	}
 	return sqs.New(client.Options(), func(o *sqs.Options) {
-		o.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = n })
+		o.HTTPClient = hc.WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = n })
 	})
 }

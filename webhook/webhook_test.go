@@ -122,8 +122,9 @@ func (b *bundle) queued(t *testing.T) []events.Envelope {
 }
 
 // queuedAtLeast receives and deletes what the queue holds: two long polls, and while
-// fewer than want have come, more until the visibility timeout has passed, since fauxqs
-// now and then loses a receive response and its messages stay invisible until then.
+// fewer than want have come, more until the visibility timeout has passed, since a
+// receive response lost on the way (rare since infra.SDKHTTPClient, but a network can
+// always lose one) leaves its messages invisible until then.
 func (b *bundle) queuedAtLeast(t *testing.T, want int) []events.Envelope {
 	t.Helper()
 	var out []events.Envelope
