@@ -326,7 +326,10 @@ minio_up() {
   minio_kms_key
   log "starting MinIO on 127.0.0.1:$MINIO_PORT"
   svc_cmd minio
-  MINIO_ROOT_USER=$ACCESS_KEY MINIO_ROOT_PASSWORD=$SECRET_KEY MINIO_BROWSER=off MINIO_KMS_SECRET_KEY_FILE=$KMS_KEY_FILE \
+  # The scanner (data usage, healing, lifecycle; nothing trustdocs relies on here) at its
+  # default speed took 20-40% of a core in bursts once tests had made many buckets, and
+  # those bursts showed as latency spikes in every benchmark on a 2-core machine.
+  MINIO_SCANNER_SPEED=slowest MINIO_ROOT_USER=$ACCESS_KEY MINIO_ROOT_PASSWORD=$SECRET_KEY MINIO_BROWSER=off MINIO_KMS_SECRET_KEY_FILE=$KMS_KEY_FILE \
     start_bg minio "${CMD[@]}"
   wait_started minio "$url" 60
 }

@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/rs/zerolog"
 
 	"trustdocs/events"
+	"trustdocs/infra"
 	"trustdocs/testkit"
 	"trustdocs/webhook"
 )
@@ -67,8 +67,14 @@ func cpuTime() time.Duration {
 //
 //	go test -run '^$' -bench ReceiverOpenLoop -benchtime 1x ./webhook/
 //	go test -run '^$' -bench ReceiverOpenLoop -benchtime 1x ./webhook/ -args -bench.rates=3000 -bench.seconds=5
+//
+// It also reports the p99 and the longest of the handler's SQS calls (SendMessageBatch),
+// timed at its HTTP client: a run whose p99 is high while the calls stayed fast was slow
+// in the receiver; one whose calls slowed too was slowed by the queue or the machine.
 func BenchmarkReceiverOpenLoop(b *testing.B) {
 	client, url := benchQueue(b)
+	calls := &callTimer{}
+	client = sqs.New(client.Options(), func(o *sqs.Options) { calls.next = o.HTTPClient; o.HTTPClient = calls })
 	h := webhook.NewHandler(secrets, client, url, nil, zerolog.Nop())
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhooks/{provider}", h)
@@ -105,6 +111,7 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 			codes := make([]int, total)
 			var wg sync.WaitGroup
 			cpu0 := cpuTime()
+			calls.reset()
 			start := time.Now()
 			b.ResetTimer()
 			for i := range total {
@@ -143,6 +150,10 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 			b.ReportMetric(float64(lat[total*99/100].Microseconds())/1000, "p99_ms")
 			b.ReportMetric(float64(total-ok), "not_200")
 			b.ReportMetric(float64(cpu.Microseconds())/float64(total), "cpu_us/req")
+			if d := calls.reset(); len(d) > 0 {
+				b.ReportMetric(float64(d[len(d)*99/100].Microseconds())/1000, "sqs_call_p99_ms")
+				b.ReportMetric(float64(d[len(d)-1].Microseconds())/1000, "sqs_call_max_ms")
+			}
 		})
 	}
 }
@@ -167,7 +178,7 @@ func BenchmarkEnqueueVsBareSendMessage(b *testing.B) {
 	// bare and batcher get a client that keeps a connection per sender, as the handler's
 	// has one per batch call: neither side pays for dialing.
 	client := shared
-	if bc, ok := shared.Options().HTTPClient.(*awshttp.BuildableClient); ok {
+	if bc, ok := shared.Options().HTTPClient.(infra.SDKHTTPClient); ok {
 		client = sqs.New(shared.Options(), func(o *sqs.Options) {
 			o.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = *benchConcurrency })
 		})
@@ -264,4 +275,30 @@ func benchMessage(b *testing.B, r req) webhook.Message {
 		events.TypeAttribute: {DataType: aws.String("String"), StringValue: aws.String(events.WebhookReceived)},
 		"provider":           {DataType: aws.String("String"), StringValue: aws.String("checkr")},
 	}}
+}
+
+// callTimer is an SDK HTTP client that records how long each call took.
+type callTimer struct {
+	next aws.HTTPClient
+	mu   sync.Mutex
+	took []time.Duration
+}
+
+func (c *callTimer) Do(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := c.next.Do(r)
+	c.mu.Lock()
+	c.took = append(c.took, time.Since(start))
+	c.mu.Unlock()
+	return resp, err
+}
+
+// reset returns the calls recorded since the last reset, sorted, and starts afresh.
+func (c *callTimer) reset() []time.Duration {
+	c.mu.Lock()
+	d := c.took
+	c.took = nil
+	c.mu.Unlock()
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d
 }
