@@ -233,7 +233,8 @@ type Var struct {
 	Name, Default, Help string
 }
 
-// Vars lists every variable Load reads, with its default.
+// Vars lists every variable Load reads, with its default, and GOGC, which the worker
+// and receiver set through ApplyGC.
 var Vars = []Var{
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/trustdocs?sslmode=disable", "PostgreSQL connection string (pgx)"},
 	{"DATABASE_PASSWORD_FILE", "", "path of a file holding only the database password, set into DATABASE_URL (which then names the user and no password): for a password rotated apart from the URL"},
@@ -299,6 +300,7 @@ var Vars = []Var{
 	{"CHECKR_API_KEY", "", "Checkr API key, to read a completed report's result when its webhook lacks it"},
 	{"CHECKR_API_URL", "https://api.checkr.com", "Checkr API base URL"},
 	{"LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"GOGC", "400 in the worker and receiver", "Go's garbage-collector target, read by the runtime; with GOMEMLIMIT for memory-tight containers (RUNBOOK)"},
 }
 
 // SecretVars are the variables that hold credentials. Each is also read from a file,

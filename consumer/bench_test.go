@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/rs/zerolog"
 
+	"trustdocs/config"
 	"trustdocs/consumer"
 	"trustdocs/events"
 	"trustdocs/infra"
@@ -50,6 +52,9 @@ var benchMessages = flag.Int("bench.messages", 3000, "messages per round in Benc
 
 func benchConsumerVsBare(b *testing.B, loops int) {
 	perRound := *benchMessages
+	// The garbage collector's target as the worker sets it; both sides share the process.
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	config.ApplyGC()
 	t := &testing.T{}
 	bb := setup(t)
 	if t.Failed() {

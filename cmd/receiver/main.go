@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := telemetry.NewLogger("receiver", cfg.LogLevel)
+	gogc := config.ApplyGC()
 	clients, err := infra.NewAWS(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("RECEIVER_ADDR %s: %w", cfg.ReceiverAddr, err)
 	}
-	log.Info().Str("addr", addr.String()).Str("version", telemetry.Version()).
+	log.Info().Str("addr", addr.String()).Str("version", telemetry.Version()).Int("gogc", gogc).
 		Strs("providers_with_secrets", cfg.Secrets()).Msg("receiver started")
 
 	<-ctx.Done()

@@ -56,6 +56,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("configuration: %w", err)
 	}
 	log := telemetry.NewLogger("worker", cfg.LogLevel)
+	gogc := config.ApplyGC()
 	reg := telemetry.NewRegistry("worker", telemetry.Version())
 	// Before anything is opened: a half-configured provider is named in one line.
 	provider, err := providers.ESign(cfg, reg)
@@ -195,7 +196,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, k := range cfg.Identity.MissingKeys() {
 		log.Warn().Str("variable", k).Msg("not set: identities that need its provider's API stay without a verified age (counted)")
 	}
-	log.Info().Str("addr", addr.String()).Str("version", telemetry.Version()).
+	log.Info().Str("addr", addr.String()).Str("version", telemetry.Version()).Int("gogc", gogc).
 		Strs("queues", cfg.Queues()).Int("consumers_per_queue", cfg.ConsumerConcurrency).Msg("worker started")
 
 	<-ctx.Done()
