@@ -27,7 +27,7 @@ const maxInMemoryBody = 8 << 20
 // then fails with "deserialization failed ... use of closed network connection": the SDK
 // retries it after a backoff of up to a second or two, and for ReceiveMessage the
 // messages the lost response held stay invisible for the visibility timeout. Measured on
-// the local stack: about one in 1,000 SQS calls, and a reconnect every 15. An in-memory
+// the local stack: about one in 1,000 SQS calls, and a reconnect every 30. An in-memory
 // body also lets net/http send headers and body in one write instead of two.
 type SDKHTTPClient struct{ *awshttp.BuildableClient }
 
