@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"runtime/debug"
 	"sort"
@@ -50,6 +51,23 @@ func BenchmarkConsumerVsBareLoop(b *testing.B) {
 // weighs noticeably in the round, which a throughput figure should not count.
 var benchMessages = flag.Int("bench.messages", 3000, "messages per round in BenchmarkConsumerVsBareLoop")
 
+// benchSQSRTT adds a network round trip to every SQS call of both sides: what the
+// comparison becomes when SQS is another machine (a few milliseconds away in a region)
+// rather than an emulator on the benchmark's own two cores. A what-if beside the
+// benchmark, not the benchmark.
+var benchSQSRTT = flag.Duration("bench.sqs-rtt", 0, "added to each SQS call of both sides in BenchmarkConsumerVsBareLoop (simulated round trip)")
+
+// delayed is an SDK HTTP client whose calls take rtt longer, as over a network.
+type delayed struct {
+	next aws.HTTPClient
+	rtt  time.Duration
+}
+
+func (d delayed) Do(r *http.Request) (*http.Response, error) {
+	time.Sleep(d.rtt)
+	return d.next.Do(r)
+}
+
 func benchConsumerVsBare(b *testing.B, loops int) {
 	perRound := *benchMessages
 	// The garbage collector's target as the worker sets it; both sides share the process.
@@ -67,13 +85,18 @@ func benchConsumerVsBare(b *testing.B, loops int) {
 	}
 	// Each side gets its own SDK client, built the same way as the worker's (the SDK's
 	// default HTTP transport, keep-alive on), as it would in its own process. Retries are
-	// logged by the SDK as they happen, so a lost response shows in the output.
+	// logged by the SDK as they happen (to stderr), so a lost response shows in the output.
 	client := func() *sqs.Client {
-		own, err := infra.NewAWS(ctx, bb.cfg, zerolog.Nop())
+		own, err := infra.NewAWS(ctx, bb.cfg, zerolog.New(os.Stderr))
 		if err != nil {
 			b.Fatal(err)
 		}
-		return sqs.New(own.SQS.Options(), func(o *sqs.Options) { o.ClientLogMode = aws.LogRetries })
+		return sqs.New(own.SQS.Options(), func(o *sqs.Options) {
+			o.ClientLogMode = aws.LogRetries
+			if *benchSQSRTT > 0 {
+				o.HTTPClient = delayed{next: o.HTTPClient, rtt: *benchSQSRTT}
+			}
+		})
 	}
 	bareSQS, ownSQS := client(), client()
 	c := consumer.New(consumer.Options{Queue: bb.cfg.RiskQueue, QueueURL: bb.url, DLQURL: bb.dlq, WaitTime: 1, Concurrency: loops},
