@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -154,18 +155,41 @@ func MarkEnvelopeSentTx(ctx context.Context, tx pgx.Tx, docID, provider, envelop
 	return tag.RowsAffected() == 1, nil
 }
 
-// RecordRenderTx stores where a document's PDF is and its hash, once. A second call with
-// the same values is a no-op; different values are refused (a document is written once).
+// Render is where a document's PDF is stored, and its SHA-256.
+type Render struct{ DocID, S3URI, SHA256 string }
+
+// RecordRenderTx records one document's render (RecordRendersTx).
 func RecordRenderTx(ctx context.Context, tx pgx.Tx, docID, s3URI, sha string) error {
-	tag, err := tx.Exec(ctx, `
-		update doc_instance set render_pdf_s3 = $2, render_pdf_sha256 = $3, updated_at = now()
-		where doc_id = $1 and (render_pdf_sha256 is null or (render_pdf_sha256 = $3 and render_pdf_s3 = $2))`,
-		docID, s3URI, sha)
-	if err != nil {
-		return fmt.Errorf("render of %s: %w", docID, err)
+	return RecordRendersTx(ctx, tx, []Render{{DocID: docID, S3URI: s3URI, SHA256: sha}})
+}
+
+// RecordRendersTx stores where each document's PDF is and its hash, once, in one
+// statement (a pack's documents in one round trip). Recording the same values again is
+// a no-op; different values are refused (a document is written once).
+func RecordRendersTx(ctx context.Context, tx pgx.Tx, renders []Render) error {
+	if len(renders) == 0 {
+		return nil
 	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("doc %s already records another render", docID)
+	ids, uris, shas := make([]string, len(renders)), make([]string, len(renders)), make([]string, len(renders))
+	for i, r := range renders {
+		ids[i], uris[i], shas[i] = r.DocID, r.S3URI, r.SHA256
+	}
+	rows, err := tx.Query(ctx, `
+		update doc_instance d set render_pdf_s3 = r.s3, render_pdf_sha256 = r.sha, updated_at = now()
+		from unnest($1::text[], $2::text[], $3::text[]) as r(doc_id, s3, sha)
+		where d.doc_id = r.doc_id and (d.render_pdf_sha256 is null or (d.render_pdf_sha256 = r.sha and d.render_pdf_s3 = r.s3))
+		returning d.doc_id`, ids, uris, shas)
+	if err != nil {
+		return fmt.Errorf("render of %s: %w", strings.Join(ids, ", "), err)
+	}
+	recorded, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("render of %s: %w", strings.Join(ids, ", "), err)
+	}
+	for _, id := range ids {
+		if !slices.Contains(recorded, id) {
+			return fmt.Errorf("doc %s already records another render", id)
+		}
 	}
 	return nil
 }

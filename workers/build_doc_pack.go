@@ -113,15 +113,19 @@ func (w *BuildDocPackWorker) storePackTx(ctx context.Context, tx store.Tx, pack 
 	}
 	wg.Wait()
 	docIDs := make([]string, len(pack.Docs))
+	renders := make([]store.Render, len(pack.Docs))
 	for i, d := range pack.Docs {
 		if out[i].err != nil {
 			return out[i].err
 		}
-		if err := store.RecordRenderTx(ctx, tx, d.DocID, out[i].uri, out[i].sum); err != nil {
-			return err
-		}
 		docIDs[i] = d.DocID
-		log.Info().Str("doc_id", d.DocID).Str("pack_id", pack.PackID).Str("sha256", out[i].sum).Str("s3", out[i].uri).
+		renders[i] = store.Render{DocID: d.DocID, S3URI: out[i].uri, SHA256: out[i].sum}
+	}
+	if err := store.RecordRendersTx(ctx, tx, renders); err != nil {
+		return err
+	}
+	for i, r := range renders {
+		log.Info().Str("doc_id", r.DocID).Str("pack_id", pack.PackID).Str("sha256", r.SHA256).Str("s3", r.S3URI).
 			Int("bytes", out[i].bytes).Msg("document stored")
 	}
 	if issued, err := store.IssueIfRenderedTx(ctx, tx, pack.PackID); err != nil {
