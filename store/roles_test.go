@@ -30,6 +30,15 @@ func requireSQLState(t *testing.T, err error, code, what string) string {
 
 // evidenceDoc creates, through store's functions on db, a published content library, a
 // pack with one document and two chained evidence rows, and returns the document's id.
+// newDBWithRoles is a fresh migrated database, its superuser pool, and the owner and
+// runtime roles set up on it (pipelinectl migrate --roles).
+func newDBWithRoles(t *testing.T) (*pgxpool.Pool, *testkit.DBRoles) {
+	t.Helper()
+	cfg := testkit.Config(t)
+	admin := testkit.DB(t, &cfg) // migrated by the administrator: its objects are given to the owner
+	return admin, testkit.Roles(t, cfg, admin)
+}
+
 func evidenceDoc(t *testing.T, db store.DB) string {
 	t.Helper()
 	ctx := context.Background()
@@ -73,9 +82,7 @@ func evidenceDoc(t *testing.T, db store.DB) string {
 func TestRuntimeRoleCannotRewriteEvidenceNorChangeTheSchema(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	admin := testkit.DB(t, &cfg)
-	roles := testkit.Roles(t, cfg, admin)
+	admin, roles := newDBWithRoles(t)
 	rt := roles.RuntimePool
 	docID := evidenceDoc(t, rt) // appended as the runtime role
 
@@ -130,9 +137,7 @@ func TestRuntimeRoleCannotRewriteEvidenceNorChangeTheSchema(t *testing.T) {
 func TestRuntimeRoleHasExactlyRuntimeGrants(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	admin := testkit.DB(t, &cfg) // migrated by the administrator: its objects are given to the owner
-	roles := testkit.Roles(t, cfg, admin)
+	admin, roles := newDBWithRoles(t)
 	require.Positive(t, roles.Result.Roles.Reowned)
 	require.ElementsMatch(t, []string{roles.Owner, roles.Runtime}, roles.Result.Roles.Created)
 	require.Equal(t, roles.Owner, roles.Result.MigratedAs)
@@ -227,9 +232,7 @@ func grantsOf(t *testing.T, pool *pgxpool.Pool, grantee string) []string {
 func TestEvidenceTriggerBindsTheOwnerUntilDisabled(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	admin := testkit.DB(t, &cfg)
-	roles := testkit.Roles(t, cfg, admin)
+	admin, roles := newDBWithRoles(t)
 	owner := roles.OwnerPool
 	docID := evidenceDoc(t, roles.RuntimePool)
 
@@ -276,9 +279,7 @@ func TestEvidenceTriggerBindsTheOwnerUntilDisabled(t *testing.T) {
 func TestMigrateKeepsRuntimeGrantsRight(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	admin := testkit.DB(t, &cfg)
-	roles := testkit.Roles(t, cfg, admin)
+	admin, roles := newDBWithRoles(t)
 	owner, rt := roles.OwnerPool, roles.RuntimePool
 	exec := func(pool *pgxpool.Pool, sql string) {
 		t.Helper()
@@ -336,9 +337,7 @@ func recordWebhook(ctx context.Context, db store.DB) error {
 func TestStoreWorksAsTheRuntimeRole(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := testkit.Config(t)
-	admin := testkit.DB(t, &cfg)
-	roles := testkit.Roles(t, cfg, admin)
+	_, roles := newDBWithRoles(t)
 	rt := roles.RuntimePool
 	docID := evidenceDoc(t, rt)
 	now := time.Now().UTC()
