@@ -10,14 +10,12 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -90,14 +88,10 @@ func BenchmarkE2EVsFloor(b *testing.B) {
 			env = append(env, kv)
 		}
 	}
-	worker := exec.Command(filepath.Join(binDir, "worker"))
-	worker.Env = env
-	logs := &syncBuffer{}
-	worker.Stderr = logs
-	require.NoError(b, worker.Start())
+	svc := startService(b, env, "worker")
+	worker, logs := svc.cmd, svc.logs
 	b.Cleanup(func() {
-		_ = worker.Process.Signal(syscall.SIGTERM)
-		_ = worker.Wait()
+		svc.stop()
 		if b.Failed() {
 			b.Log(logs.String())
 		}

@@ -289,13 +289,33 @@ func call(t *testing.T, url, body string) (int, string) {
 // and returns its log.
 func startBin(t testing.TB, env []string, name string) *syncBuffer {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, name))
-	cmd.Env = env
-	logs := &syncBuffer{}
-	cmd.Stderr = logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _ = cmd.Wait() })
-	return logs
+	return startService(t, env, name).logs
+}
+
+// service is a worker or receiver run by the test, for a test that also needs its
+// process: to kill it, or to stop it so its last log lines are read too.
+type service struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+}
+
+// startService runs a service binary until the test ends (SIGTERM then, unless the
+// test stopped or killed it first), its stdout and stderr in its log.
+func startService(t testing.TB, env []string, name string) *service {
+	t.Helper()
+	s := &service{cmd: exec.Command(filepath.Join(binDir, name)), logs: &syncBuffer{}}
+	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = env, s.logs, s.logs
+	require.NoError(t, s.cmd.Start())
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// stop sends SIGTERM and waits, unless the process was already waited for.
+func (s *service) stop() {
+	if s.cmd.ProcessState == nil {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		_ = s.cmd.Wait()
+	}
 }
 
 // A worker whose WORKER_ADDR is taken stops before it works anything: it binds its

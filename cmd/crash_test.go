@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -51,12 +50,7 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 		Attributes: map[string]string{"VisibilityTimeout": "5"}})
 	require.NoError(t, err)
 
-	start := func() *exec.Cmd {
-		cmd := exec.Command(filepath.Join(binDir, "worker"))
-		cmd.Env = env
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
+	start := func() *exec.Cmd { return startService(t, env, "worker").cmd }
 	w := start()
 	deadline := time.Now().Add(60 * time.Second)
 	// Kill as soon as work is under way. Waiting for ledger rows let the consumer, which
@@ -71,8 +65,7 @@ func TestWorkerKilledMidBatchThenRestartedProcessesEachMessageOnce(t *testing.T)
 	require.Less(t, killedAt, n, "killed before the end")
 	t.Logf("killed with %d of %d events in the inbox and %d ledger rows", killedAt, n, count(`select count(*) from risk_event`))
 
-	w = start()
-	t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
+	start() // stopped when the test ends
 	deadline = time.Now().Add(90 * time.Second)
 	for count(`select count(*) from risk_event`) < n && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
@@ -114,12 +107,7 @@ func TestDocPackSurvivesDuplicatesAndAKilledWorker(t *testing.T) {
 	r = runBin(t, env, "pipelinectl", "publish", checkout, checkout)
 	require.Equal(t, 0, r.code, r.stderr)
 
-	start := func() *exec.Cmd {
-		cmd := exec.Command(filepath.Join(binDir, "worker"))
-		cmd.Env = env
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
+	start := func() *exec.Cmd { return startService(t, env, "worker").cmd }
 	w := start()
 	deadline := time.Now().Add(60 * time.Second)
 	for count(`select count(*) from doc_pack`) == 0 && time.Now().Before(deadline) {
@@ -131,8 +119,7 @@ func TestDocPackSurvivesDuplicatesAndAKilledWorker(t *testing.T) {
 
 	r = runBin(t, env, "pipelinectl", "publish", checkout) // and a third copy after the crash
 	require.Equal(t, 0, r.code, r.stderr)
-	w = start()
-	t.Cleanup(func() { _ = w.Process.Signal(syscall.SIGTERM); _ = w.Wait() })
+	start() // stopped when the test ends
 	deadline = time.Now().Add(90 * time.Second)
 	for count(`select count(*) from doc_instance where envelope_status = 'sent'`) < 2 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -217,9 +216,7 @@ func TestEnvelopeSendSurvivesAKilledWorker(t *testing.T) {
 	r := runBin(t, env, "pipelinectl", "content", "publish")
 	require.Equal(t, 0, r.code, r.stderr)
 
-	w := exec.Command(filepath.Join(binDir, "worker"))
-	w.Env = env
-	require.NoError(t, w.Start())
+	w := startService(t, env, "worker").cmd
 	eventPublisher(t, env)(testkit.Example(t, "booking.checkout.completed", nil))
 	eventually(t, 60*time.Second, func() bool { return srv.Created() >= 1 }, "a create in flight")
 	require.NoError(t, w.Process.Signal(syscall.SIGKILL))

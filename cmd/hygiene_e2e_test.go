@@ -10,14 +10,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -106,29 +104,6 @@ func (tr *transcript) requireClean(t *testing.T, what string, needles map[string
 	}
 	sort.Strings(found)
 	require.Empty(t, found, "no output may show %s", what)
-}
-
-// service is a worker or receiver run by the test, stopped by it so its last log lines
-// are read too.
-type service struct {
-	cmd  *exec.Cmd
-	logs *syncBuffer
-}
-
-func startService(t *testing.T, env []string, name string) *service {
-	t.Helper()
-	s := &service{cmd: exec.Command(filepath.Join(binDir, name)), logs: &syncBuffer{}}
-	s.cmd.Env, s.cmd.Stdout, s.cmd.Stderr = env, s.logs, s.logs
-	require.NoError(t, s.cmd.Start())
-	t.Cleanup(func() { s.stop() })
-	return s
-}
-
-func (s *service) stop() {
-	if s.cmd.ProcessState == nil {
-		_ = s.cmd.Process.Signal(syscall.SIGTERM)
-		_ = s.cmd.Wait()
-	}
 }
 
 // without drops variables from an environment.

@@ -3,7 +3,6 @@ package cmd_test
 import (
 	"context"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -32,20 +31,9 @@ func TestTwoReplicasNeverDuplicateAnEffect(t *testing.T) {
 	topic, err := infra.TopicARN(ctx, st.cfg, st.clients.SNS, st.cfg.BookingTopic)
 	require.NoError(t, err)
 
-	start := func() *exec.Cmd {
-		cmd := exec.Command(filepath.Join(binDir, "worker"))
-		cmd.Env = env
-		cmd.Stderr = &syncBuffer{}
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
-	a, b := start(), start()
-	t.Cleanup(func() {
-		for _, w := range []*exec.Cmd{a, b} {
-			_ = w.Process.Signal(syscall.SIGTERM)
-			_ = w.Wait()
-		}
-	})
+	start := func() *exec.Cmd { return startService(t, env, "worker").cmd }
+	a := start()
+	startBin(t, env, "worker") // the replica that is not killed
 
 	checkouts := benchCheckouts(t, 0, 30) // 20 packs of two documents, 10 of one
 	publishCheckouts(t, st, topic, checkouts)
@@ -54,7 +42,7 @@ func TestTwoReplicasNeverDuplicateAnEffect(t *testing.T) {
 		"packs issued before the kill")
 	require.NoError(t, a.Process.Signal(syscall.SIGKILL))
 	_ = a.Wait()
-	a = start()
+	start() // stopped when the test ends
 
 	const docs = 50
 	eventually(t, 120*time.Second, func() bool {
