@@ -59,6 +59,18 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// benchServer serves h on loopback as the receiver routes it, until the benchmark ends
+// (the handler closed first), and returns its URL and a load generator's client that
+// keeps up to 1,024 connections.
+func benchServer(b *testing.B, h *webhook.Handler) (string, *http.Client) {
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhooks/{provider}", h)
+	srv := httptest.NewServer(mux)
+	b.Cleanup(srv.Close)
+	b.Cleanup(func() { _ = h.Close(context.Background()) })
+	return srv.URL, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}, Timeout: 10 * time.Second}
+}
+
 // BenchmarkReceiverOpenLoop sends signed Checkr webhooks to the real handler over HTTP
 // on loopback, at a fixed arrival rate (open loop: a slow answer does not slow the
 // sender, so queueing delay shows in the latencies), with the SQS queue on loopback
@@ -76,12 +88,7 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 	calls := &callTimer{}
 	client = sqs.New(client.Options(), func(o *sqs.Options) { calls.next = o.HTTPClient; o.HTTPClient = calls })
 	h := webhook.NewHandler(secrets, client, url, nil, zerolog.Nop())
-	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/{provider}", h)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	defer h.Close(context.Background())
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}, Timeout: 10 * time.Second}
+	base, hc := benchServer(b, h)
 	r := checkr(checkrBody, "ck-new")
 	// Warm up: connections to the handler and to SQS, and fauxqs, before any rate.
 	var warm sync.WaitGroup
@@ -90,7 +97,7 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 		go func() {
 			defer warm.Done()
 			for range 20 {
-				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/checkr", bytes.NewReader(r.body))
+				req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/checkr", bytes.NewReader(r.body))
 				req.Header = r.header.Clone()
 				if resp, err := hc.Do(req); err == nil {
 					drain(resp)
@@ -107,39 +114,22 @@ func BenchmarkReceiverOpenLoop(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("rate=%d", rate), func(b *testing.B) {
 			total := rate * *benchSeconds
-			lat := make([]time.Duration, total)
-			codes := make([]int, total)
-			var wg sync.WaitGroup
 			cpu0 := cpuTime()
 			calls.reset()
 			start := time.Now()
 			b.ResetTimer()
-			for i := range total {
-				due := start.Add(time.Duration(i) * time.Second / time.Duration(rate))
-				time.Sleep(time.Until(due))
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/checkr", bytes.NewReader(r.body))
-					req.Header = r.header.Clone()
-					resp, err := hc.Do(req)
-					if err == nil {
-						codes[i] = resp.StatusCode
-						drain(resp)
-					}
-					lat[i] = time.Since(due) // from when it was due: includes any queueing
-				}()
-			}
-			wg.Wait()
+			out := openLoop(hc, base+"/webhooks/checkr", r, rate, time.Duration(*benchSeconds)*time.Second)
 			elapsed := time.Since(start)
 			cpu := cpuTime() - cpu0
 			b.StopTimer()
 			ok, answered := 0, 0
-			for _, c := range codes {
-				if c != 0 {
+			lat := make([]time.Duration, len(out)) // from when each was due: includes any queueing
+			for i, o := range out {
+				lat[i] = o.lat
+				if o.code != 0 {
 					answered++
 				}
-				if c == http.StatusOK {
+				if o.code == http.StatusOK {
 					ok++
 				}
 			}
@@ -183,12 +173,7 @@ func BenchmarkEnqueueVsBareSendMessage(b *testing.B) {
 			o.HTTPClient = bc.WithTransportOptions(func(t *http.Transport) { t.MaxIdleConnsPerHost = *benchConcurrency })
 		})
 	}
-	mux := http.NewServeMux()
-	mux.Handle("POST /webhooks/{provider}", h)
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	defer h.Close(context.Background())
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 1024}, Timeout: 10 * time.Second}
+	base, hc := benchServer(b, h)
 	r := checkr(checkrBody, "ck-new")
 	batcher := webhook.NewBatcher(client, url, webhook.BatchOptions{})
 	defer batcher.Close(context.Background())
@@ -227,7 +212,7 @@ func BenchmarkEnqueueVsBareSendMessage(b *testing.B) {
 		}},
 		{"batcher", func() error { return batcher.Send(context.Background(), m) }},
 		{"receiver", func() error {
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/checkr", bytes.NewReader(r.body))
+			req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/checkr", bytes.NewReader(r.body))
 			req.Header = r.header.Clone()
 			resp, err := hc.Do(req)
 			if err != nil {
