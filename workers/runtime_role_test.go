@@ -8,14 +8,10 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
-	"trustdocs/docstore"
-	"trustdocs/esign"
 	"trustdocs/events"
 	"trustdocs/testkit"
-	"trustdocs/trustcache"
 	"trustdocs/workers"
 )
 
@@ -30,10 +26,7 @@ func setupAsRuntime(t *testing.T) *bundle {
 	pool := testkit.Roles(t, cfg, admin).RuntimePool
 	clients := testkit.AWS(t, cfg)
 	rep := testkit.Bootstrap(t, cfg, clients)
-	deps := &workers.Deps{DB: pool, SNS: clients.SNS, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
-		Docs: docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv}, ESign: esign.Sandbox{}, Log: zerolog.Nop(),
-		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
-		RiskWindowDays: cfg.RiskWindowDays}
+	deps := testDeps(cfg, pool, clients, rep)
 	rcfg := workers.RiverConfig(deps, 4)
 	workers.RegisterPrune(rcfg.Workers, deps, cfg.Keep) // as cmd/worker does
 	rcfg.PeriodicJobs = append(rcfg.PeriodicJobs, workers.PrunePeriodicJob())

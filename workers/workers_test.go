@@ -34,6 +34,15 @@ type bundle struct {
 	deps  *workers.Deps
 }
 
+// testDeps are the workers' dependencies on the test's database, bucket, topic and
+// table, with the sandbox e-sign provider.
+func testDeps(cfg config.Config, pool *pgxpool.Pool, clients *infra.AWS, rep *bootstrap.Report) *workers.Deps {
+	return &workers.Deps{DB: pool, SNS: clients.SNS, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
+		Docs: docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv}, ESign: esign.Sandbox{}, Log: zerolog.Nop(),
+		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
+		RiskWindowDays: cfg.RiskWindowDays}
+}
+
 // setup starts a real River client with every worker registered.
 func setup(t *testing.T, opts ...func(*workers.Deps)) *bundle {
 	t.Helper()
@@ -41,10 +50,7 @@ func setup(t *testing.T, opts ...func(*workers.Deps)) *bundle {
 	pool := testkit.DB(t, &cfg)
 	clients := testkit.AWS(t, cfg)
 	rep := testkit.Bootstrap(t, cfg, clients)
-	deps := &workers.Deps{DB: pool, SNS: clients.SNS, PipelineTopicARN: rep.TopicARNs[cfg.PipelineTopic],
-		Docs: docstore.Store{S3: clients.S3, Bucket: cfg.DocsBucket, Env: cfg.DocsEnv}, ESign: esign.Sandbox{}, Log: zerolog.Nop(),
-		Cache:          trustcache.Writer{Table: trustcache.Table{DB: clients.DynamoDB, Name: cfg.TrustCacheTable}, WindowDays: cfg.RiskWindowDays},
-		RiskWindowDays: cfg.RiskWindowDays}
+	deps := testDeps(cfg, pool, clients, rep)
 	for _, o := range opts {
 		o(deps)
 	}
